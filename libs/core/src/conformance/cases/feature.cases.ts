@@ -1,0 +1,84 @@
+import { decodeMessage } from '../../decoding/envelope.codec.js';
+import { UnroutableEventError } from '../../errors/unroutable-event.error.js';
+import type { EventLog, LogEntry } from '../../transport/event-log.js';
+import { payloads, TEST_TIMEOUT_MS, type SuiteContext } from '../conformance.fixture.js';
+import { Recorder } from '../recorder.js';
+import type { DefineTest } from '../test-api.js';
+
+/** Entries of `type` read from `from`: the log may be shared with other tests and services. */
+async function entriesOf(log: EventLog, from: number, type: string): Promise<LogEntry[]> {
+  const entries: LogEntry[] = [];
+  for await (const entry of log.read(from)) if (entry.message.routingKey === type) entries.push(entry);
+  return entries;
+}
+
+/** What a transport promises beyond the basics, each gated by its {@link TransportFeatures} flag. */
+export function featureCases({ api: { it, expect }, name, features, fixture }: SuiteContext): void {
+  const itIf = (promised: boolean): DefineTest => (promised ? it : it.skip);
+
+  it(
+    'exposes an event log exactly when the features say so',
+    async () => {
+      const transport = fixture().transport('log-probe');
+      expect(transport.eventLog !== undefined).toBe(features.eventLog);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  itIf(features.ordering)(
+    'ordering: one consumer with concurrency 1 gets events in publish order',
+    async () => {
+      const fx = fixture();
+      const Event = fx.defineEvent('ordered.step');
+      const handled = new Recorder('ordered');
+      const consumer = fx.transport('ordered');
+      await fx.subscribe(consumer, 'ordered', { handlers: [fx.handler(Event, handled.record)], concurrency: 1, prefetch: 10 });
+      await consumer.start();
+      const publisher = await fx.started('ordered-publisher');
+
+      const ids: string[] = [];
+      for (let batch = 0; batch < 5; batch++) ids.push(...(await fx.publish(publisher, Event, payloads(10, batch * 10))));
+      await handled.waitFor(ids.length);
+
+      expect(handled.ids()).toEqual(ids);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  itIf(features.eventLog)(
+    'eventLog: read(from) yields published events in order with increasing positions, from any position',
+    async () => {
+      const fx = fixture();
+      const Event = fx.defineEvent('logged.fact');
+      const type = fx.type('logged.fact');
+      const publisher = await fx.started('log-publisher');
+      const log = publisher.eventLog;
+      if (!log) throw new Error(`${name} promises an event log, but transport.eventLog is undefined`);
+
+      const from = await log.head();
+      const ids = [...(await fx.publish(publisher, Event, payloads(3))), ...(await fx.publish(publisher, Event, payloads(3, 3)))];
+      const entries = await entriesOf(log, from, type);
+
+      expect(entries.map((e) => e.message.attributes['id'])).toEqual(ids);
+      expect(entries.map((e) => decodeMessage(e.message).data)).toEqual(payloads(6));
+      const positions = entries.map((e) => e.position);
+      expect(positions[0]).toBeGreaterThanOrEqual(from);
+      positions.slice(1).forEach((position, i) => expect(position).toBeGreaterThan(positions[i] ?? Infinity));
+      expect(await log.head()).toBeGreaterThan(positions[positions.length - 1] ?? Infinity);
+
+      const rest = await entriesOf(log, positions[2] ?? from, type);
+      expect(rest.map((e) => e.message.attributes['id'])).toEqual(ids.slice(2));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  itIf(features.rejectsUnroutable)(
+    'rejectsUnroutable: publishing a type no subscription binds rejects with UnroutableEventError',
+    async () => {
+      const fx = fixture();
+      const publisher = await fx.started('unroutable-publisher');
+      await expect(publisher.publish([fx.envelope(fx.type('nobody.listens'), {})])).rejects.toBeInstanceOf(UnroutableEventError);
+    },
+    TEST_TIMEOUT_MS,
+  );
+}

@@ -1,0 +1,2 @@
+export * from './safe-json.js';
+export * from './envelope.codec.js';

@@ -1,0 +1,126 @@
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../decoding/safe-json.js';
+import { TidingsError } from '../errors/tidings.error.js';
+import { ErrorClassifier } from '../retry/error.classifier.js';
+import { RetryPolicy } from '../retry/retry.policy.js';
+import type { DeadLetterReason, DeliveryOutcome } from '../transport/delivery-outcome.js';
+import type { InboundMessage } from '../transport/transport-message.js';
+import type { DeliveryContext, PipelineStep } from './delivery.context.js';
+import type { HandlerBinding } from './handler-binding.js';
+import type { InboxStore } from './inbox.store.js';
+import { decodeStep } from './steps/decode.step.js';
+import { dedupeStep } from './steps/dedupe.step.js';
+import { dispatchStep } from './steps/dispatch.step.js';
+import { invokeStep } from './steps/invoke.step.js';
+import { validateStep } from './steps/validate.step.js';
+
+/** What happened to one delivery; given to {@link HandlerPipelineOptions.onSettled}. */
+export interface DeliveryReport {
+  readonly subscription: string;
+  readonly message: InboundMessage;
+  readonly outcome: DeliveryOutcome;
+  /** The pipeline state reached: `envelope` is missing when the message could not be decoded. */
+  readonly context: Readonly<DeliveryContext>;
+  /** The failure, when the outcome is not `ack`. */
+  readonly error?: unknown;
+}
+
+/** Options of a {@link HandlerPipeline}. */
+export interface HandlerPipelineOptions {
+  /** Subscription (queue) name; also the inbox consumer identity. */
+  readonly subscription: string;
+  /** The handlers sharing this subscription, dispatched by event type. */
+  readonly handlers: readonly HandlerBinding[];
+  /** Largest accepted body. @default 1 MiB */
+  readonly maxMessageBytes?: number;
+  /** When set, each message is handled at most once per subscription (inbox). */
+  readonly inbox?: InboxStore;
+  /** Steps run after validation and deduplication, just before the handler (tracing, metrics...). */
+  readonly middleware?: readonly PipelineStep[];
+  /** Policy for failures before a handler is known (decode, unknown type). @default new RetryPolicy() */
+  readonly retry?: RetryPolicy;
+  /** Called once per delivery with its outcome (logging, metrics, test harnesses). Must not throw. */
+  readonly onSettled?: (report: DeliveryReport) => void;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+const HANDLER_FAILED = 'TIDINGS_HANDLER_FAILED';
+
+/**
+ * decode → dispatch → validate → dedupe → middleware → handle, then an outcome. Handlers succeed by
+ * returning and fail by throwing; the pipeline turns failures into `retry` or `deadLetter` using the
+ * handler's {@link ErrorClassifier} and {@link RetryPolicy}. It never rejects.
+ */
+export class HandlerPipeline {
+  private readonly steps: readonly PipelineStep[];
+  private readonly fallbackRetry: RetryPolicy;
+  private readonly fallbackClassifier = new ErrorClassifier();
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: HandlerPipelineOptions) {
+    this.clock = options.clock ?? (() => new Date());
+    this.steps = [
+      decodeStep(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, this.clock),
+      dispatchStep(options.subscription, options.handlers),
+      validateStep,
+      ...(options.inbox ? [dedupeStep(options.inbox)] : []),
+      ...(options.middleware ?? []),
+      invokeStep,
+    ];
+    this.fallbackRetry = options.retry ?? new RetryPolicy();
+  }
+
+  /** The `deliver` function to hand to `Transport.subscribe`. */
+  readonly deliver = async (message: InboundMessage): Promise<DeliveryOutcome> => {
+    const context: DeliveryContext = { subscription: this.options.subscription, message };
+    let outcome: DeliveryOutcome;
+    let failure: unknown;
+    try {
+      await this.run(context, 0);
+      outcome = { kind: 'ack' };
+    } catch (error) {
+      failure = error;
+      outcome = this.outcomeOf(context, error);
+    }
+    this.options.onSettled?.({
+      subscription: context.subscription,
+      message,
+      outcome,
+      context,
+      ...(failure !== undefined && { error: failure }),
+    });
+    return outcome;
+  };
+
+  private async run(context: DeliveryContext, index: number): Promise<void> {
+    const step = this.steps[index];
+    if (step) await step(context, () => this.run(context, index + 1));
+  }
+
+  private outcomeOf(context: DeliveryContext, error: unknown): DeliveryOutcome {
+    const { message } = context;
+    const classifier = context.handler?.classifier ?? this.fallbackClassifier;
+    const retry = context.handler?.retry ?? this.fallbackRetry;
+    const now = this.clock().toISOString();
+    const firstFailureAt = message.failures?.firstFailureAt ?? now;
+    const errorName = error instanceof Error ? error.name : typeof error;
+    const text = error instanceof Error ? error.message : String(error);
+    if (classifier.classify(error) === 'retry') {
+      const decision = retry.decide(message.attempt);
+      if (decision.retry) {
+        return { kind: 'retry', delayMs: decision.delayMs, failure: { errorName, message: text, at: now, firstFailureAt } };
+      }
+    }
+    const reason: DeadLetterReason = {
+      code: error instanceof TidingsError ? error.code : HANDLER_FAILED,
+      errorName,
+      message: text,
+      attempts: message.attempt,
+      firstFailureAt,
+      lastFailureAt: now,
+      routingKey: message.routingKey,
+      subscription: context.subscription,
+    };
+    return { kind: 'deadLetter', reason };
+  }
+}

@@ -1,0 +1,10 @@
+export * from './event-context.js';
+export * from './handler-binding.js';
+export * from './inbox.store.js';
+export * from './delivery.context.js';
+export * from './handler.pipeline.js';
+export { decodeStep } from './steps/decode.step.js';
+export { dispatchStep } from './steps/dispatch.step.js';
+export { validateStep } from './steps/validate.step.js';
+export { dedupeStep } from './steps/dedupe.step.js';
+export { invokeStep } from './steps/invoke.step.js';

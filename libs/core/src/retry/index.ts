@@ -1,0 +1,3 @@
+export * from './retry.policy.js';
+export * from './error.classifier.js';
+export * from './delay-tier.js';

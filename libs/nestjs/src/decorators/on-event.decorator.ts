@@ -1,0 +1,64 @@
+import { ConfigurationError, type ErrorClass, type EventClass, type RetryOptions } from '@tidings/core';
+
+/** Options of {@link OnEvent}; anything omitted comes from the module's `defaults`. */
+export interface OnEventOptions {
+  /**
+   * Subscription (queue) name inside this service; the queue is `<service>.<subscription>`.
+   * Handlers that name the same subscription share one queue and are dispatched by event type.
+   * @default `<class-name>.<method-name>` in kebab case, e.g. `notify-asker.on-answer-added`
+   */
+  readonly subscription?: string;
+  /** Retry schedule for this handler's failures. */
+  readonly retry?: RetryOptions;
+  /** Errors to retry even if they would dead-letter. */
+  readonly retryOn?: readonly ErrorClass[];
+  /** Errors to dead-letter at once; checked before `retryOn`. */
+  readonly deadLetterOn?: readonly ErrorClass[];
+  /** Unacknowledged messages per consumer of this subscription. */
+  readonly prefetch?: number;
+  /** Deliveries handled at once per consumer of this subscription. */
+  readonly concurrency?: number;
+}
+
+/** What `@OnEvent` records on a method: the event class or topic patterns, and options. */
+export interface OnEventMetadata {
+  readonly event: EventClass | readonly string[];
+  readonly options: OnEventOptions;
+}
+
+/** Metadata key of {@link OnEvent} (a reflect-metadata key on the method). */
+export const ON_EVENT_METADATA = 'tidings:on-event';
+
+/**
+ * Marks a provider method as an event handler. Give an `@IntegrationEvent` class to handle that type
+ * (its data is validated by the class's schema), or topic patterns (`'qa.#'`) to handle every type
+ * they match. The method succeeds by returning and fails by throwing; it receives the event data
+ * and an `EventContext`.
+ *
+ * The decorator only records metadata; the module finds handlers at bootstrap.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class NotifyAsker {
+ *   @OnEvent(AnswerAdded, { retry: { maxAttempts: 4 } })
+ *   async onAnswerAdded(event: AnswerAdded, context: EventContext) { ... }
+ * }
+ * ```
+ */
+export function OnEvent(event: EventClass | string | readonly string[], options: OnEventOptions = {}): MethodDecorator {
+  return (target, key, descriptor) => {
+    const where = `${target.constructor.name}.${String(key)}`;
+    if (typeof descriptor.value !== 'function') {
+      throw new ConfigurationError(`@OnEvent on ${where} must decorate a method`, 'Put @OnEvent on a method of an @Injectable() class.');
+    }
+    if (Reflect.hasOwnMetadata(ON_EVENT_METADATA, descriptor.value)) {
+      throw new ConfigurationError(
+        `${where} has more than one @OnEvent`,
+        'Use one @OnEvent per method: a topic pattern list (@OnEvent([...])) or one method per event class.',
+      );
+    }
+    const metadata: OnEventMetadata = { event: typeof event === 'string' ? [event] : event, options };
+    Reflect.defineMetadata(ON_EVENT_METADATA, metadata, descriptor.value);
+  };
+}

@@ -1,0 +1,90 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type LoggerService,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ConfigurationError, EventTypeRegistry, HandlerPipeline, type DeliveryReport, type Transport } from '@tidings/core';
+import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
+import { planSubscriptions } from '../discovery/subscription.planner.js';
+import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT } from './event-bus.module-definition.js';
+import type { EventBusModuleOptions } from './event-bus.options.js';
+import { validateModuleOptions } from './options.validation.js';
+
+const describeDelay = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+/**
+ * Connects the transport at module init (so any module may publish from its own `onModuleInit`),
+ * subscribes the discovered handlers at bootstrap, and drains at shutdown: consumers are cancelled
+ * and in-flight handlers finish before the transport disconnects.
+ *
+ * The module is global, so Nest initialises it first and destroys it last: resources your handlers
+ * use must be closed in `onApplicationShutdown` (as TypeORM does), not `onModuleDestroy`.
+ */
+@Injectable()
+export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger: LoggerService;
+  private readonly resolved: ReturnType<typeof validateModuleOptions>;
+
+  constructor(
+    @Inject(EVENT_BUS_OPTIONS) private readonly options: EventBusModuleOptions,
+    @Inject(EVENT_BUS_TRANSPORT) private readonly transport: Transport,
+    private readonly explorer: EventHandlerExplorer,
+    private readonly registry: EventTypeRegistry,
+  ) {
+    this.resolved = validateModuleOptions({ ...options, transport });
+    this.logger = options.logger ?? new Logger('EventBus');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.transport.start();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { service, inbox, middleware } = this.options;
+    // Each forRoot would subscribe every handler again: two consumers per queue, effects doubled.
+    if (this.explorer.countInstancesOf(EventBusLifecycle) > 1) {
+      throw new ConfigurationError(
+        'EventBusModule.forRoot/forRootAsync is imported more than once in this application',
+        'Import it once, in the root module; it is global, so feature modules inject EventBus without importing it.',
+      );
+    }
+    const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry);
+    for (const { subscription, bindings } of plans) {
+      const pipeline = new HandlerPipeline({
+        subscription: subscription.name,
+        handlers: bindings,
+        maxMessageBytes: this.resolved.maxMessageBytes,
+        ...(inbox && { inbox }),
+        ...(middleware && { middleware }),
+        onSettled: (report) => this.logOutcome(report),
+      });
+      await this.transport.subscribe(subscription, pipeline.deliver);
+      this.logger.log(
+        `${subscription.name} ← ${subscription.patterns.join(', ')} → ${bindings.map((b) => b.name).join(', ')} ` +
+          `(prefetch ${subscription.prefetch}, concurrency ${subscription.concurrency}, retry tiers ${subscription.retryTiersMs.map(describeDelay).join('/')})`,
+      );
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.transport.stop();
+  }
+
+  private logOutcome({ outcome, message, subscription }: DeliveryReport): void {
+    const id = message.attributes['id'] ?? '(no id)';
+    if (outcome.kind === 'retry') {
+      this.logger.warn(
+        `${subscription}: ${message.routingKey} ${id} failed attempt ${message.attempt} (${outcome.failure.errorName}: ${outcome.failure.message}); retrying in ${describeDelay(outcome.delayMs)}`,
+      );
+    } else if (outcome.kind === 'deadLetter') {
+      const r = outcome.reason;
+      this.logger.error(
+        `${subscription}: ${message.routingKey} ${id} dead-lettered after ${r.attempts} attempt(s): ${r.code} ${r.errorName}: ${r.message}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { EventTypeRegistry } from '@tidings/core';
+import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
+import { EventBus } from '../publishing/event-bus.js';
+import { EventBusLifecycle } from './event-bus.lifecycle.js';
+import { ConfigurableEventBusModule, EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT } from './event-bus.module-definition.js';
+import type { EventBusModuleOptions } from './event-bus.options.js';
+
+/**
+ * The event bus for a Nest application: `EventBusModule.forRoot({ service, transport })` or
+ * `forRootAsync({ useFactory, inject })`. Provides {@link EventBus} and runs every `@OnEvent` handler.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: EventTypeRegistry, useFactory: () => new EventTypeRegistry() },
+    { provide: EVENT_BUS_TRANSPORT, useFactory: (options: EventBusModuleOptions) => options.transport, inject: [EVENT_BUS_OPTIONS] },
+    EventHandlerExplorer,
+    EventBus,
+    EventBusLifecycle,
+  ],
+  exports: [EventBus, EventTypeRegistry, EVENT_BUS_TRANSPORT],
+})
+export class EventBusModule extends ConfigurableEventBusModule {}

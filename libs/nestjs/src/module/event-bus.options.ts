@@ -1,0 +1,51 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ErrorClass, InboxStore, PipelineStep, RetryOptions, Transport } from '@tidings/core';
+
+/** Defaults applied to every subscription unless a handler's `@OnEvent` options say otherwise. */
+export interface SubscriptionDefaults {
+  /** Unacknowledged messages the broker may push to one consumer. @default 20 */
+  readonly prefetch?: number;
+  /** Deliveries handled at once per consumer (at most `prefetch`). @default 10 */
+  readonly concurrency?: number;
+  /** Retry schedule. @default see `DEFAULT_RETRY_OPTIONS` in @tidings/core (5 attempts, 1s/10s/60s tiers) */
+  readonly retry?: RetryOptions;
+  /** Errors to retry even if they would dead-letter. @default [] */
+  readonly retryOn?: readonly ErrorClass[];
+  /** Errors to dead-letter at once. @default [] */
+  readonly deadLetterOn?: readonly ErrorClass[];
+}
+
+/** Options of `EventBusModule.forRoot` / `forRootAsync`. */
+export interface EventBusModuleOptions {
+  /**
+   * This service's name: the `source` of the events it publishes and the prefix of its queues
+   * (`<service>.<subscription>`). Lower-case words, digits, `-` and `_`.
+   */
+  readonly service: string;
+  /** The broker adapter, e.g. `new MemoryTransport()` or the RabbitMQ transport. */
+  readonly transport: Transport;
+  /** Defaults for every subscription. */
+  readonly defaults?: SubscriptionDefaults;
+  /** Largest accepted message body, checked before parsing. @default 1 MiB */
+  readonly maxMessageBytes?: number;
+  /** Makes every subscription idempotent per (message id, subscription). @default none */
+  readonly inbox?: InboxStore;
+  /** Steps run before each handler (tracing, metrics, logging context). @default [] */
+  readonly middleware?: readonly PipelineStep[];
+  /** Where subscriptions, retries and dead letters are logged. @default new Logger('EventBus') */
+  readonly logger?: LoggerService;
+}
+
+/** Options with every default applied. */
+export interface ResolvedSubscriptionDefaults {
+  readonly prefetch: number;
+  readonly concurrency: number;
+  readonly retry: RetryOptions;
+  readonly retryOn: readonly ErrorClass[];
+  readonly deadLetterOn: readonly ErrorClass[];
+}
+
+/** Default prefetch of a subscription's consumer. */
+export const DEFAULT_PREFETCH = 20;
+/** Default number of deliveries a consumer handles at once. */
+export const DEFAULT_CONCURRENCY = 10;

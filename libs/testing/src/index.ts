@@ -1,0 +1,2 @@
+export * from './event-bus.test-harness.js';
+export * from './tracked-session.js';
