@@ -16,7 +16,7 @@ export interface TransportFeatures {
   readonly persistence: boolean;
   /** The transport exposes an {@link EventLog}. */
   readonly eventLog: boolean;
-  /** Publishing an event no subscription (nor log) receives rejects with UnroutableEventError. */
+  /** An event no subscription (nor log) receives is refused (PublishFailedError, `unroutable`); the rest of its batch is delivered. */
   readonly rejectsUnroutable: boolean;
 }
 

@@ -10,7 +10,7 @@ import {
   TidingsError,
   TransportStateError,
   UnknownEventTypeError,
-  UnroutableEventError,
+  PublishFailedError,
 } from './index.js';
 
 describe('TidingsError subclasses', () => {
@@ -24,7 +24,11 @@ describe('TidingsError subclasses', () => {
     [new UnknownEventTypeError('qa.x', 1, [], 'here'), 'UnknownEventTypeError', 'TIDINGS_UNKNOWN_EVENT_TYPE'],
     [new DuplicateEventTypeError('qa.x', 1, 'A', 'B'), 'DuplicateEventTypeError', 'TIDINGS_DUPLICATE_EVENT_TYPE'],
     [new TransportStateError('memory', 'publish', 'stopped'), 'TransportStateError', 'TIDINGS_TRANSPORT_STATE'],
-    [new UnroutableEventError('qa.x', 'id-1'), 'UnroutableEventError', 'TIDINGS_UNROUTABLE'],
+    [
+      new PublishFailedError([{ id: 'id-1', type: 'qa.x', reason: 'unroutable', detail: 'no queue' }], 2),
+      'PublishFailedError',
+      'TIDINGS_PUBLISH_FAILED',
+    ],
     [new EncodeError('qa.x', cause), 'EncodeError', 'TIDINGS_ENCODE_FAILED'],
     [new NonRetryableError('give up'), 'NonRetryableError', 'TIDINGS_NON_RETRYABLE'],
     [new RetryableError('later'), 'RetryableError', 'TIDINGS_RETRYABLE'],

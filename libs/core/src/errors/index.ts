@@ -8,5 +8,5 @@ export * from './unknown-event-type.error.js';
 export * from './duplicate-event-type.error.js';
 export * from './configuration.error.js';
 export * from './transport-state.error.js';
-export * from './unroutable-event.error.js';
+export * from './publish-failed.error.js';
 export * from './encode.error.js';

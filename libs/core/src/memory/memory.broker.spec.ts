@@ -4,7 +4,7 @@ import { createEnvelope } from '../envelope/envelope.factory.js';
 import { ConfigurationError } from '../errors/configuration.error.js';
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 import { RetryableError } from '../errors/retryable.error.js';
-import { UnroutableEventError } from '../errors/unroutable-event.error.js';
+import { PublishFailedError } from '../errors/publish-failed.error.js';
 import { getEventDefinition, IntegrationEvent, type EventClass } from '../events/integration-event.decorator.js';
 import type { EventContext } from '../pipeline/event-context.js';
 import type { EventHandlerFn } from '../pipeline/handler-binding.js';
@@ -224,16 +224,20 @@ describe('MemoryBroker', () => {
     expect(attempts).toEqual([1, 2]);
   });
 
-  it('without an event log, rejects an unroutable batch whole: nothing of it is delivered', async () => {
+  it('without an event log, refuses the unroutable events of a batch and delivers the rest', async () => {
     const strict = new MemoryTransport({ brokerOptions: { eventLog: false } });
     const handled = new Latch('handled');
     await subscribe(strict, 'orders', OrderPlaced, () => handled.arrive());
     await strict.start();
     try {
-      await expect(strict.publish([envelope(OrderPlaced), envelope(InvoiceSent)])).rejects.toBeInstanceOf(UnroutableEventError);
+      const invoice = envelope(InvoiceSent);
+      const failure = await strict.publish([envelope(OrderPlaced), invoice]).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(PublishFailedError);
+      expect((failure as PublishFailedError).failures).toEqual([expect.objectContaining({ id: invoice.id, reason: 'unroutable' })]);
+      expect((failure as PublishFailedError).accepted).toBe(1);
       await strict.publish([envelope(OrderPlaced)]);
       await strict.broker.whenIdle(1000);
-      expect(handled.count).toBe(1);
+      expect(handled.count).toBe(2);
       expect(strict.eventLog).toBeUndefined();
     } finally {
       await strict.stop();

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../errors/configuration.error.js';
 import { TidingsError } from '../errors/tidings.error.js';
-import { UnroutableEventError } from '../errors/unroutable-event.error.js';
+import { PublishFailedError, type PublishFailure } from '../errors/publish-failed.error.js';
 import type { TopicPattern } from '../topic/topic-pattern.js';
 import type { DeliveryOutcome } from '../transport/delivery-outcome.js';
 import type { OutboundMessage } from '../transport/transport-message.js';
@@ -74,20 +74,24 @@ export class MemoryBroker {
     return queue;
   }
 
-  /** Routes messages to every bound queue and the log. All-or-nothing: an unroutable message rejects the call. */
+  /**
+   * Routes messages to every bound queue and the log. A message with no destination is not accepted
+   * (PublishFailedError, reason `unroutable`); the others of the call are delivered, as on RabbitMQ.
+   */
   publish(messages: readonly OutboundMessage[]): void {
-    const routes = messages.map((message) => {
+    const failures: PublishFailure[] = [];
+    for (const message of messages) {
       const targets = [...this.queues.values()].filter((q) => q.matches(message.routingKey));
       if (targets.length === 0 && !this.eventLog) {
-        throw new UnroutableEventError(message.routingKey, message.attributes['id'] ?? '(no id)');
+        const id = message.attributes['id'] ?? '(no id)';
+        failures.push({ id, type: message.routingKey, reason: 'unroutable', detail: `no queue is bound for '${message.routingKey}'` });
+        continue;
       }
-      return { message, targets };
-    });
-    for (const { message, targets } of routes) {
       this.eventLog?.append(message);
       for (const queue of targets) queue.enqueue({ message, attempt: 1 });
       this.emit({ kind: 'published', message });
     }
+    if (failures.length > 0) throw new PublishFailedError(failures, messages.length - failures.length);
   }
 
   /** Dead letters, oldest first, of one queue or of all. */

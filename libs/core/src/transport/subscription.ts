@@ -8,6 +8,8 @@ import type { TopicPattern } from '../topic/topic-pattern.js';
 export interface Subscription {
   /** Queue name, e.g. `notifications.answers`; unique per transport broker. */
   readonly name: string;
+  /** The service that owns the subscription, recorded on dead letters (e.g. `notifications`). */
+  readonly service?: string;
   /** Topic patterns binding the queue (AMQP semantics). */
   readonly patterns: readonly TopicPattern[];
   /** How many unacknowledged messages the broker may push to this consumer. */

@@ -136,6 +136,6 @@ export function planSubscriptions(
     checkFlowControl(prefetch, concurrency, `Subscription ${queue} (${group.map((d) => d.name).join(', ')})`);
     const patterns = bindings.flatMap((b) => ('event' in b.target ? [TopicPattern.parse(b.target.event.type)] : b.target.patterns));
     const retryTiersMs = [...new Set(bindings.flatMap((b) => b.retry.options.tiersMs))].sort((a, b) => a - b);
-    return { subscription: { name: queue, patterns, prefetch, concurrency, retryTiersMs }, bindings };
+    return { subscription: { name: queue, service, patterns, prefetch, concurrency, retryTiersMs }, bindings };
   });
 }

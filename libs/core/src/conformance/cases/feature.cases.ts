@@ -1,5 +1,5 @@
 import { decodeMessage } from '../../decoding/envelope.codec.js';
-import { UnroutableEventError } from '../../errors/unroutable-event.error.js';
+import { PublishFailedError } from '../../errors/publish-failed.error.js';
 import type { EventLog, LogEntry } from '../../transport/event-log.js';
 import { payloads, TEST_TIMEOUT_MS, type SuiteContext } from '../conformance.fixture.js';
 import { Recorder } from '../recorder.js';
@@ -73,11 +73,29 @@ export function featureCases({ api: { it, expect }, name, features, fixture }: S
   );
 
   itIf(features.rejectsUnroutable)(
-    'rejectsUnroutable: publishing a type no subscription binds rejects with UnroutableEventError',
+    'rejectsUnroutable: an event no subscription binds is refused as unroutable, and the rest of its batch is delivered',
     async () => {
       const fx = fixture();
+      const Event = fx.defineEvent('routable.thing');
+      const handled = new Recorder('routable');
+      const consumer = fx.transport('routable');
+      await fx.subscribe(consumer, 'routable', { handlers: [fx.handler(Event, handled.record)] });
+      await consumer.start();
       const publisher = await fx.started('unroutable-publisher');
-      await expect(publisher.publish([fx.envelope(fx.type('nobody.listens'), {})])).rejects.toBeInstanceOf(UnroutableEventError);
+      const before = fx.envelope(Event, { n: 1 });
+      const lost = fx.envelope(fx.type('nobody.listens'), {});
+      const after = fx.envelope(Event, { n: 2 });
+
+      const failure = await publisher.publish([before, lost, after]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+      expect(failure instanceof PublishFailedError).toBe(true);
+      expect((failure as PublishFailedError).failures.map((f) => [f.id, f.reason])).toEqual([[lost.id, 'unroutable']]);
+      expect((failure as PublishFailedError).accepted).toBe(2);
+      await handled.waitFor(2);
+      expect(handled.ids().sort()).toEqual([before.id, after.id].sort());
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,0 +1,150 @@
+import { tierAtLeast, type DeliverFn, type DeliveryOutcome, type Subscription } from '@tidings/core';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { TransportLogger } from '../options/rabbitmq-transport.options.js';
+import type { ConfirmPublisher } from '../publishing/confirm.publisher.js';
+import { deadLetterQueueName, retryQueueName } from '../topology/topology.names.js';
+import { toDeadLetterPublication, toInboundMessage, toRetryPublication, type AmqpPublication } from '../wire/amqp-message.mapping.js';
+
+/** Called when the broker cancels the consumer (its queue was deleted); the transport redeclares and resubscribes. */
+export type CancelledHook = (consumer: SubscriptionConsumer) => void;
+
+/** Pause before giving a message back when its retry or dead-letter copy could not be stored. */
+const REQUEUE_DELAY_MS = 1000;
+
+/**
+ * Consumes one subscription's queue on its own channel of the consumer connection: the channel's prefetch
+ * bounds what the broker pushes, `concurrency` bounds what runs. Each outcome is realised in the order that
+ * never loses a message: the retry or dead-letter copy is published and confirmed first (through the
+ * publisher connection, so a blocked publisher never stalls acks), then the original is acked. A crash in
+ * between means a duplicate, never a loss.
+ */
+export class SubscriptionConsumer {
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private running = 0;
+  private readonly waiting: ConsumeMessage[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private accepting = false;
+  private attachedTo: ChannelModel | undefined;
+
+  constructor(
+    readonly subscription: Subscription,
+    private readonly deliver: DeliverFn,
+    private readonly publisher: ConfirmPublisher,
+    private readonly logger: TransportLogger,
+    private readonly onCancelled: CancelledHook,
+  ) {}
+
+  /**
+   * Opens a channel on `connection` and starts consuming, once per connection (so a resubscription racing a
+   * reconnection never doubles the consumer); `force` replaces a consumer the broker cancelled.
+   */
+  async attach(connection: ChannelModel, force = false): Promise<void> {
+    if (this.attachedTo === connection && !force) return;
+    this.attachedTo = connection;
+    const previous = this.channel;
+    this.channel = undefined;
+    if (previous && force) await previous.close().catch(() => undefined);
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ consumer channel of ${this.subscription.name}: ${error.message}`));
+    await channel.prefetch(this.subscription.prefetch);
+    this.channel = channel;
+    this.waiting.length = 0;
+    this.accepting = true;
+    const { consumerTag } = await channel.consume(this.subscription.name, (message) => this.onMessage(channel, message), { noAck: false });
+    this.consumerTag = consumerTag;
+  }
+
+  /** Stops new deliveries; prefetched messages not yet started go back to the queue when the channel closes. */
+  async cancel(): Promise<void> {
+    this.accepting = false;
+    const { channel, consumerTag } = this;
+    this.waiting.length = 0;
+    if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
+  }
+
+  /** Waits for the deliveries in progress, including their retry/dead-letter publishes and acks. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    const channel = this.channel;
+    this.channel = undefined;
+    this.attachedTo = undefined;
+    if (channel) await channel.close().catch(() => undefined);
+  }
+
+  private onMessage(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled us: the queue was deleted or (quorum) lost its leader. Never a TypeError.
+      if (this.accepting && channel === this.channel) {
+        this.accepting = false;
+        this.logger.warn(`RabbitMQ cancelled the consumer of ${this.subscription.name} (queue deleted?); declaring it again`);
+        this.onCancelled(this);
+      }
+      return;
+    }
+    if (channel !== this.channel || !this.accepting) return; // a stale channel's message is redelivered by the broker
+    this.waiting.push(message);
+    this.startNext(channel);
+  }
+
+  private startNext(channel: Channel): void {
+    while (this.running < this.subscription.concurrency && this.waiting.length > 0 && this.accepting) {
+      const message = this.waiting.shift() as ConsumeMessage;
+      this.running++;
+      const work = this.handle(channel, message).finally(() => {
+        this.running--;
+        this.inFlight.delete(work);
+        if (channel === this.channel) this.startNext(channel);
+      });
+      this.inFlight.add(work);
+    }
+  }
+
+  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const inbound = toInboundMessage(message);
+    const outcome = await this.deliver(inbound);
+    const copy = this.copyFor(message, inbound.attempt, outcome);
+    if (copy) {
+      try {
+        await this.publisher.publish(copy);
+      } catch (error) {
+        this.logger.error(
+          `Could not store the ${outcome.kind} copy of a message from ${this.subscription.name} (${error instanceof Error ? error.message : String(error)}); giving it back to the queue`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, REQUEUE_DELAY_MS));
+        this.settle(channel, () => channel.nack(message, false, true));
+        return;
+      }
+    }
+    this.settle(channel, () => channel.ack(message));
+  }
+
+  private copyFor(message: ConsumeMessage, attempt: number, outcome: DeliveryOutcome): AmqpPublication | undefined {
+    const queue = this.subscription.name;
+    if (outcome.kind === 'retry')
+      return toRetryPublication(
+        message,
+        attempt,
+        retryQueueName(queue, tierAtLeast(this.subscription.retryTiersMs, outcome.delayMs)),
+        outcome,
+      );
+    if (outcome.kind === 'deadLetter')
+      return toDeadLetterPublication(message, deadLetterQueueName(queue), outcome.reason, this.subscription.service);
+    return undefined;
+  }
+
+  /** Acks or nacks unless the channel died meanwhile: then the broker redelivers, which the inbox absorbs. */
+  private settle(channel: Channel, action: () => void): void {
+    if (channel !== this.channel) return;
+    try {
+      action();
+    } catch (error) {
+      this.logger.warn(
+        `Could not settle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { EventLog, EventLogReadOptions, LogEntry } from '@tidings/core';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConnectionSupervisor } from '../connection/connection.supervisor.js';
+import type { ResolvedRabbitMqOptions } from '../options/resolved-options.js';
+import { toInboundMessage } from '../wire/amqp-message.mapping.js';
+import { StreamReader } from './stream.reader.js';
+
+/** Header of the head markers this log appends to itself; readers skip them. */
+export const HEAD_MARKER_HEADER = 'x-tidings-log-marker';
+
+/** Messages a reader asks for at once; twice a typical replay batch, so delivery overlaps the consumer's work. */
+const READ_PREFETCH = 2000;
+const MARKER_TIMEOUT_MS = 10_000;
+
+const offsetOf = (message: ConsumeMessage): number => Number(message.properties.headers?.['x-stream-offset']);
+const isMarker = (message: ConsumeMessage): boolean => message.properties.headers?.[HEAD_MARKER_HEADER] !== undefined;
+
+/**
+ * The event log on a RabbitMQ stream queue, read over AMQP 0-9-1: a consumer with `x-stream-offset`
+ * receives entries from that offset, each with its offset in the `x-stream-offset` header.
+ *
+ * AMQP 0-9-1 does not tell a stream's last offset (a passive declare reports 0 messages), so `head()`
+ * appends a marker straight to the stream (through the default exchange, so no subscriber sees it) and
+ * reads where it landed. Markers are skipped by `read`; they cost a few bytes per call.
+ */
+export class StreamEventLog implements EventLog {
+  constructor(
+    private readonly connection: ConnectionSupervisor,
+    private readonly options: ResolvedRabbitMqOptions,
+  ) {}
+
+  private get queue(): string {
+    return (this.options.eventLog as { queue: string }).queue;
+  }
+
+  /** The offset just after the marker appended now: every event published before the call lies below it. */
+  async head(): Promise<number> {
+    const connection = await this.connection.whenConnected(this.options.publishTimeoutMs);
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => undefined);
+    const marker = globalThis.crypto.randomUUID();
+    const reader = new StreamReader(channel, this.queue);
+    try {
+      await reader.open(100, 'next');
+      channel.sendToQueue(this.queue, Buffer.alloc(0), { persistent: true, headers: { [HEAD_MARKER_HEADER]: marker } });
+      await channel.waitForConfirms();
+      for (;;) {
+        const message = await reader.next(MARKER_TIMEOUT_MS);
+        if (message.properties.headers?.[HEAD_MARKER_HEADER] === marker) return offsetOf(message) + 1;
+      }
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  async *read(from: number, options: EventLogReadOptions = {}): AsyncIterable<LogEntry> {
+    const end = await this.head();
+    const start = Math.max(0, from);
+    if (start >= end) return;
+    const connection = await this.connection.whenConnected(this.options.publishTimeoutMs);
+    const channel: Channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    const reader = new StreamReader(channel, this.queue);
+    try {
+      await reader.open(READ_PREFETCH, start);
+      for (;;) {
+        const message = await reader.next();
+        const position = offsetOf(message);
+        // A stream starts delivering at the beginning of the chunk that holds `start`.
+        if (position >= start && !isMarker(message)) {
+          if (options.signal?.aborted) return;
+          yield { position, message: toInboundMessage(message) };
+        }
+        if (position >= end - 1) return;
+      }
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+}

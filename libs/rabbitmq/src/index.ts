@@ -1,0 +1,10 @@
+export * from './rabbitmq.transport.js';
+export * from './options/rabbitmq-transport.options.js';
+export { redactUrl } from './options/redact-url.js';
+export * from './errors/topology-mismatch.error.js';
+export * from './errors/broker-unavailable.error.js';
+export { TidingsHeader, CLOUDEVENTS_HEADER_PREFIX } from './wire/tidings-headers.js';
+export { deadLetterReasonOf, toOutboundMessage } from './wire/amqp-message.mapping.js';
+export { formatDelay, retryQueueName, deadLetterQueueName } from './topology/topology.names.js';
+export type { SubscriptionTopology } from './topology/topology.declarer.js';
+export type { ConnectionState } from './connection/connection.supervisor.js';

@@ -1,0 +1,11 @@
+/** Replaces the password (and nothing else) of an AMQP URL, so URLs can appear in logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Not a URL we can parse: show only the scheme and host part we can find, never the rest.
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}

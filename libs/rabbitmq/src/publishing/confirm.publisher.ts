@@ -1,0 +1,152 @@
+import type { PublishFailureReason } from '@tidings/core';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import type { ConnectionSupervisor } from '../connection/connection.supervisor.js';
+import type { ResolvedRabbitMqOptions } from '../options/resolved-options.js';
+import type { AmqpPublication } from '../wire/amqp-message.mapping.js';
+import { PublishWindow } from './publish-window.js';
+
+/** The state of one confirm channel: what awaits confirmation on it, and what came back unroutable. */
+interface ChannelSlot {
+  readonly channel: ConfirmChannel;
+  readonly connection: ChannelModel;
+  readonly pending: Set<(error: Error) => void>;
+  readonly returned: Map<string, number>;
+  writable: Promise<void> | undefined;
+  closedBecause: string | undefined;
+}
+
+const returnKey = (exchange: string, routingKey: string, messageId: string | undefined): string =>
+  `${exchange}\u0000${routingKey}\u0000${messageId ?? ''}`;
+
+/** Why the broker did not accept one message: the reason for PublishFailedError, and a sentence. */
+export class NotAcceptedError extends Error {
+  constructor(
+    readonly reason: PublishFailureReason,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'NotAcceptedError';
+  }
+}
+
+/**
+ * Publishes on a confirm channel of the publisher connection with many confirms in flight (bounded by
+ * `publishWindow`). A promise resolves only when the broker confirmed the message, and rejects when it
+ * was returned as unroutable (`mandatory`), nacked, or its channel or connection died first: no publish
+ * ever hangs, and nothing is buffered without bound (`publish` returning false waits for `drain`).
+ */
+export class ConfirmPublisher {
+  private slot: ChannelSlot | undefined;
+  private opening: Promise<ChannelSlot> | undefined;
+  private readonly window: PublishWindow;
+  private readonly settled = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly supervisor: ConnectionSupervisor,
+    private readonly options: ResolvedRabbitMqOptions,
+    private readonly prepare: (channel: ConfirmChannel) => Promise<void>,
+  ) {
+    this.window = new PublishWindow(options.publishWindow);
+  }
+
+  /** Publishes one message and resolves once the broker confirmed it. */
+  async publish(publication: AmqpPublication): Promise<void> {
+    await this.window.acquire();
+    const sent = this.send(publication).finally(() => this.window.release());
+    this.settled.add(sent);
+    void sent.catch(() => undefined).finally(() => this.settled.delete(sent));
+    return sent;
+  }
+
+  /** Waits until every publish in progress has been confirmed or has failed. */
+  async flush(): Promise<void> {
+    while (this.settled.size > 0) await Promise.allSettled([...this.settled]);
+  }
+
+  /** Publishes awaiting confirmation now. */
+  get inFlight(): number {
+    return this.window.inFlight;
+  }
+
+  private async send(publication: AmqpPublication): Promise<void> {
+    const slot = await this.channel();
+    if (slot.writable) await slot.writable;
+    if (slot.closedBecause !== undefined) throw new NotAcceptedError('refused', `channel closed before publishing: ${slot.closedBecause}`);
+    const { exchange, routingKey, content, options } = publication;
+    await new Promise<void>((resolve, reject) => {
+      let done = false;
+      const fail = (error: Error): void => {
+        if (done) return;
+        done = true;
+        slot.pending.delete(fail);
+        reject(error);
+      };
+      slot.pending.add(fail);
+      const writable = slot.channel.publish(exchange, routingKey, content, options, (error: unknown) => {
+        if (done) return;
+        if (error)
+          return fail(new NotAcceptedError('refused', `nacked by the broker${error instanceof Error ? `: ${error.message}` : ''}`));
+        const key = returnKey(exchange, routingKey, options.messageId);
+        const returns = slot.returned.get(key) ?? 0;
+        if (returns > 0) {
+          if (returns === 1) slot.returned.delete(key);
+          else slot.returned.set(key, returns - 1);
+          return fail(
+            new NotAcceptedError(
+              'unroutable',
+              `no queue is bound to exchange '${exchange || '(default)'}' for routing key '${routingKey}'`,
+            ),
+          );
+        }
+        done = true;
+        slot.pending.delete(fail);
+        resolve();
+      });
+      if (!writable && !slot.writable) {
+        slot.writable = new Promise<void>((drained) => slot.channel.once('drain', drained)).finally(() => (slot.writable = undefined));
+      }
+    });
+  }
+
+  private channel(): Promise<ChannelSlot> {
+    if (this.slot && this.slot.closedBecause === undefined && this.supervisor.current === this.slot.connection)
+      return Promise.resolve(this.slot);
+    this.opening ??= this.open().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async open(): Promise<ChannelSlot> {
+    const connection = await this.supervisor.whenConnected(this.options.publishTimeoutMs);
+    const channel = await connection.createConfirmChannel();
+    const slot: ChannelSlot = {
+      channel,
+      connection,
+      pending: new Set(),
+      returned: new Map(),
+      writable: undefined,
+      closedBecause: undefined,
+    };
+    channel.on('error', (error: Error) => {
+      slot.closedBecause = error.message;
+      this.options.logger.warn(`RabbitMQ publisher channel error: ${error.message}`);
+    });
+    channel.on('return', (message: Message) => {
+      const key = returnKey(message.fields.exchange, message.fields.routingKey, message.properties.messageId as string | undefined);
+      slot.returned.set(key, (slot.returned.get(key) ?? 0) + 1);
+    });
+    channel.once('close', () => {
+      slot.closedBecause ??= 'the channel or its connection closed';
+      for (const fail of [...slot.pending]) fail(new NotAcceptedError('unconfirmed', `not confirmed: ${slot.closedBecause}`));
+    });
+    await this.prepare(channel);
+    this.slot = slot;
+    return slot;
+  }
+
+  /** Closes the channel (after `flush`, so nothing is pending). */
+  async close(): Promise<void> {
+    const slot = this.slot;
+    this.slot = undefined;
+    if (slot && slot.closedBecause === undefined) await slot.channel.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,157 @@
+import type { DeadLetterReason, DeliveryOutcome, InboundMessage, OutboundMessage } from '@tidings/core';
+import type { ConsumeMessage, Options } from 'amqplib';
+import { BROKER_DEATH_HEADERS, CLOUDEVENTS_HEADER_PREFIX, CLOUDEVENTS_HEADER_PREFIX_ALT, TidingsHeader } from './tidings-headers.js';
+
+/** What one AMQP publish needs. */
+export interface AmqpPublication {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly options: Options.Publish;
+}
+
+type Headers = Record<string, unknown>;
+
+const MAX_HEADER_TEXT = 1000;
+const clip = (text: string): string => (text.length > MAX_HEADER_TEXT ? `${text.slice(0, MAX_HEADER_TEXT - 1)}…` : text);
+
+const headerText = (value: unknown): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+};
+
+/**
+ * CloudEvents binary mode on AMQP: attributes as `cloudEvents_*` headers, plus the AMQP properties people
+ * read in the management UI (messageId, type, timestamp, contentType, appId). Persistent, always.
+ */
+export function toPublication(exchange: string, message: OutboundMessage): AmqpPublication {
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(message.attributes)) headers[`${CLOUDEVENTS_HEADER_PREFIX}${name}`] = value;
+  const { id, type, source, time } = message.attributes;
+  const timestamp = time === undefined ? undefined : Math.floor(Date.parse(time) / 1000);
+  return {
+    exchange,
+    routingKey: message.routingKey,
+    content: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
+    options: {
+      persistent: true,
+      mandatory: true,
+      contentType: message.contentType,
+      headers,
+      ...(id !== undefined && { messageId: id }),
+      ...(type !== undefined && { type }),
+      ...(source !== undefined && { appId: source }),
+      ...(timestamp !== undefined && !Number.isNaN(timestamp) && { timestamp }),
+    },
+  };
+}
+
+/** Reads an AMQP delivery as the core's inbound message: attributes from headers, attempt from our header. */
+export function toInboundMessage(message: ConsumeMessage): InboundMessage {
+  const headers: Headers = message.properties.headers ?? {};
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const prefix = name.startsWith(CLOUDEVENTS_HEADER_PREFIX)
+      ? CLOUDEVENTS_HEADER_PREFIX
+      : name.startsWith(CLOUDEVENTS_HEADER_PREFIX_ALT)
+        ? CLOUDEVENTS_HEADER_PREFIX_ALT
+        : undefined;
+    const text = prefix === undefined ? undefined : headerText(value);
+    if (prefix !== undefined && text !== undefined) attributes[name.slice(prefix.length)] = text;
+  }
+  const attempt = Number(headers[TidingsHeader.attempt] ?? 1);
+  const firstFailureAt = headerText(headers[TidingsHeader.firstFailureAt]);
+  return {
+    routingKey: headerText(headers[TidingsHeader.routingKey]) ?? message.fields.routingKey,
+    body: message.content,
+    contentType: message.properties.contentType ?? '',
+    attributes,
+    attempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 1,
+    ...(firstFailureAt !== undefined && {
+      failures: { firstFailureAt, lastError: headerText(headers[TidingsHeader.errorName]) ?? 'Error' },
+    }),
+  };
+}
+
+/** The original message's properties, with broker death headers removed and `extra` headers added. */
+function republish(message: ConsumeMessage, queue: string, extra: Headers): AmqpPublication {
+  const headers: Headers = { ...(message.properties.headers ?? {}) };
+  for (const name of BROKER_DEATH_HEADERS) delete headers[name];
+  headers[TidingsHeader.routingKey] ??= message.fields.routingKey;
+  const { contentType, contentEncoding, messageId, type, appId, timestamp, correlationId } = message.properties;
+  return {
+    exchange: '',
+    routingKey: queue,
+    content: message.content,
+    options: {
+      persistent: true,
+      mandatory: true,
+      headers: { ...headers, ...extra },
+      ...(contentType !== undefined && { contentType }),
+      ...(contentEncoding !== undefined && { contentEncoding }),
+      ...(messageId !== undefined && { messageId }),
+      ...(type !== undefined && { type }),
+      ...(appId !== undefined && { appId }),
+      ...(timestamp !== undefined && { timestamp }),
+      ...(correlationId !== undefined && { correlationId }),
+    },
+  };
+}
+
+/** The copy of a failed message sent to a retry tier queue, carrying the next attempt number. */
+export function toRetryPublication(
+  message: ConsumeMessage,
+  attempt: number,
+  tierQueue: string,
+  outcome: Extract<DeliveryOutcome, { kind: 'retry' }>,
+): AmqpPublication {
+  return republish(message, tierQueue, {
+    [TidingsHeader.attempt]: attempt + 1,
+    [TidingsHeader.firstFailureAt]: outcome.failure.firstFailureAt,
+    [TidingsHeader.lastFailureAt]: outcome.failure.at,
+    [TidingsHeader.errorName]: clip(outcome.failure.errorName),
+    [TidingsHeader.errorMessage]: clip(outcome.failure.message),
+  });
+}
+
+/** The copy of a message sent to the dead-letter queue, with why it is there. */
+export function toDeadLetterPublication(
+  message: ConsumeMessage,
+  dlq: string,
+  reason: DeadLetterReason,
+  service: string | undefined,
+): AmqpPublication {
+  return republish(message, dlq, {
+    [TidingsHeader.errorCode]: reason.code,
+    [TidingsHeader.errorName]: clip(reason.errorName),
+    [TidingsHeader.errorMessage]: clip(reason.message),
+    [TidingsHeader.attempts]: reason.attempts,
+    [TidingsHeader.firstFailureAt]: reason.firstFailureAt,
+    [TidingsHeader.lastFailureAt]: reason.lastFailureAt,
+    [TidingsHeader.routingKey]: reason.routingKey,
+    [TidingsHeader.subscription]: reason.subscription,
+    ...(service !== undefined && { [TidingsHeader.service]: service }),
+  });
+}
+
+/** Reads the reason back from a dead-lettered message's headers (for tools and tests). */
+export function deadLetterReasonOf(headers: Headers): DeadLetterReason {
+  const text = (name: string): string => headerText(headers[name]) ?? '';
+  return {
+    code: text(TidingsHeader.errorCode),
+    errorName: text(TidingsHeader.errorName),
+    message: text(TidingsHeader.errorMessage),
+    attempts: Number(headers[TidingsHeader.attempts] ?? 0),
+    firstFailureAt: text(TidingsHeader.firstFailureAt),
+    lastFailureAt: text(TidingsHeader.lastFailureAt),
+    routingKey: text(TidingsHeader.routingKey),
+    subscription: text(TidingsHeader.subscription),
+  };
+}
+
+/** The original message as published (for dead-letter inspection): body, content type and CloudEvents attributes. */
+export function toOutboundMessage(message: ConsumeMessage): OutboundMessage {
+  const { routingKey, body, contentType, attributes } = toInboundMessage(message);
+  return { routingKey, body, contentType, attributes };
+}
