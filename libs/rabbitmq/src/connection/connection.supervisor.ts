@@ -1,3 +1,4 @@
+import { TidingsError } from '@tidings/core';
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { BrokerUnavailableError } from '../errors/broker-unavailable.error.js';
 import type { ResolvedRabbitMqOptions } from '../options/resolved-options.js';
@@ -66,9 +67,8 @@ export class ConnectionSupervisor {
       await recovering.waitForConnect();
     } catch (error) {
       await this.stop();
-      throw error instanceof BrokerUnavailableError
-        ? error
-        : new BrokerUnavailableError(redactUrl(this.options.url), this.describe(error), error);
+      // Our own errors (a topology mismatch from the setup hook) already say what is wrong; keep them.
+      throw error instanceof TidingsError ? error : new BrokerUnavailableError(redactUrl(this.options.url), this.describe(error), error);
     }
   }
 

@@ -5,7 +5,7 @@ export function redactUrl(url: string): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    // Not a URL we can parse: show only the scheme and host part we can find, never the rest.
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    // Not a URL we can parse: mask every `user:password@` we can find, credentials and all.
+    return url.replace(/(\/\/)?[^\s/@]*:[^\s/@]*@/g, '$1***@');
   }
 }

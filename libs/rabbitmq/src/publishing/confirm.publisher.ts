@@ -84,8 +84,12 @@ export class ConfirmPublisher {
       slot.pending.add(fail);
       const writable = slot.channel.publish(exchange, routingKey, content, options, (error: unknown) => {
         if (done) return;
-        if (error)
+        if (error) {
+          // amqplib fails outstanding confirms with "channel closed" when the channel dies: then the broker's reason
+          // (e.g. 404 NOT_FOUND for a deleted exchange) is what people need, and whether it was stored is unknown.
+          if (slot.closedBecause !== undefined) return fail(new NotAcceptedError('unconfirmed', `not confirmed: ${slot.closedBecause}`));
           return fail(new NotAcceptedError('refused', `nacked by the broker${error instanceof Error ? `: ${error.message}` : ''}`));
+        }
         const key = returnKey(exchange, routingKey, options.messageId);
         const returns = slot.returned.get(key) ?? 0;
         if (returns > 0) {
