@@ -29,12 +29,16 @@ describe('RabbitMqTransport against the real broker', () => {
       expect(await management.getQueue(queue)).toMatchObject({
         type: 'quorum',
         durable: true,
-        arguments: {
-          'x-queue-type': 'quorum',
-          'x-delivery-limit': 20,
-          'x-dead-letter-exchange': '',
-          'x-dead-letter-routing-key': `${queue}.dlq`,
-        },
+      });
+      // Exactly these arguments: a queue declared otherwise would fail the next start with a 406.
+      expect((await management.getQueue(queue))?.arguments).toEqual({
+        'x-queue-type': 'quorum',
+        'x-queue-leader-locator': 'balanced',
+        'x-delivery-limit': 20,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': `${queue}.dlq`,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
       });
       expect((await management.listBindings(queue)).filter((b) => b.source === fx.exchange).map((b) => b.routing_key)).toEqual([
         `${fx.type('answer')}.*`,
@@ -43,9 +47,14 @@ describe('RabbitMqTransport against the real broker', () => {
         [`${queue}.retry.1s`, 1000],
         [`${queue}.retry.10s`, 10_000],
       ] as const) {
-        expect(await management.getQueue(name)).toMatchObject({
-          type: 'quorum',
-          arguments: { 'x-message-ttl': ttl, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+        expect((await management.getQueue(name))?.arguments).toEqual({
+          'x-queue-type': 'quorum',
+          'x-queue-leader-locator': 'balanced',
+          'x-message-ttl': ttl,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': queue,
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
         });
         // Bound to nothing but the default exchange: a retry never reaches another subscriber.
         expect((await management.listBindings(name)).filter((b) => b.source !== '')).toEqual([]);

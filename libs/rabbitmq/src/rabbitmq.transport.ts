@@ -59,7 +59,7 @@ export class RabbitMqTransport implements Transport {
     this.publisherConnection = new ConnectionSupervisor('publisher', this.options, (connection) => this.preparePublisher(connection));
     this.consumerConnection = new ConnectionSupervisor('consumer', this.options, (connection) => this.resubscribeAll(connection));
     this.publisher = new ConfirmPublisher(this.publisherConnection, this.options, (channel) => this.topology.declareExchange(channel));
-    this.eventLog = this.options.eventLog ? new StreamEventLog(this.consumerConnection, this.options) : undefined;
+    this.eventLog = this.options.eventLog ? new StreamEventLog(this.consumerConnection, this.publisher, this.options) : undefined;
   }
 
   async start(): Promise<void> {
@@ -70,6 +70,9 @@ export class RabbitMqTransport implements Transport {
       await this.publisherConnection.start();
       await this.consumerConnection.start();
       this.state = 'started';
+      // A subscribe() that arrived while the connection's setup was running may have missed it.
+      const connection = this.consumerConnection.current;
+      if (connection) await this.resubscribeAll(connection);
     } catch (error) {
       await Promise.all([this.publisherConnection.stop(), this.consumerConnection.stop()]);
       this.state = 'stopped';
@@ -143,6 +146,7 @@ export class RabbitMqTransport implements Transport {
   }
 
   private async bind(consumer: SubscriptionConsumer, connection: ChannelModel, force = false): Promise<void> {
+    if (!force && consumer.isAttachedTo(connection)) return;
     this.declared.set(consumer.subscription.name, await this.topology.declareSubscription(connection, consumer.subscription));
     await consumer.attach(connection, force);
   }

@@ -55,6 +55,11 @@ export class SubscriptionConsumer {
     this.consumerTag = consumerTag;
   }
 
+  /** Whether this consumer already consumes on `connection`. */
+  isAttachedTo(connection: ChannelModel): boolean {
+    return this.attachedTo === connection;
+  }
+
   /** Stops new deliveries; prefetched messages not yet started go back to the queue when the channel closes. */
   async cancel(): Promise<void> {
     this.accepting = false;

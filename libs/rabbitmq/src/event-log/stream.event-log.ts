@@ -2,6 +2,7 @@ import type { EventLog, EventLogReadOptions, LogEntry } from '@tidings/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ConnectionSupervisor } from '../connection/connection.supervisor.js';
 import type { ResolvedRabbitMqOptions } from '../options/resolved-options.js';
+import type { ConfirmPublisher } from '../publishing/confirm.publisher.js';
 import { toInboundMessage } from '../wire/amqp-message.mapping.js';
 import { StreamReader } from './stream.reader.js';
 
@@ -26,6 +27,7 @@ const isMarker = (message: ConsumeMessage): boolean => message.properties.header
 export class StreamEventLog implements EventLog {
   constructor(
     private readonly connection: ConnectionSupervisor,
+    private readonly publisher: ConfirmPublisher,
     private readonly options: ResolvedRabbitMqOptions,
   ) {}
 
@@ -36,14 +38,19 @@ export class StreamEventLog implements EventLog {
   /** The offset just after the marker appended now: every event published before the call lies below it. */
   async head(): Promise<number> {
     const connection = await this.connection.whenConnected(this.options.publishTimeoutMs);
-    const channel = await connection.createConfirmChannel();
+    const channel = await connection.createChannel();
     channel.on('error', () => undefined);
     const marker = globalThis.crypto.randomUUID();
     const reader = new StreamReader(channel, this.queue);
     try {
       await reader.open(100, 'next');
-      channel.sendToQueue(this.queue, Buffer.alloc(0), { persistent: true, headers: { [HEAD_MARKER_HEADER]: marker } });
-      await channel.waitForConfirms();
+      // Through the publisher connection: a resource alarm then blocks the marker, never the consumers.
+      await this.publisher.publish({
+        exchange: '',
+        routingKey: this.queue,
+        content: Buffer.alloc(0),
+        options: { persistent: true, mandatory: true, headers: { [HEAD_MARKER_HEADER]: marker } },
+      });
       for (;;) {
         const message = await reader.next(MARKER_TIMEOUT_MS);
         if (message.properties.headers?.[HEAD_MARKER_HEADER] === marker) return offsetOf(message) + 1;

@@ -51,7 +51,10 @@ export interface RabbitMqTransportOptions {
   readonly deliveryLimit?: number;
   /** Publishes awaiting confirmation at once, per connection (the rest wait). @default 1000 */
   readonly publishWindow?: number;
-  /** How long `publish` waits for a connection when the broker is unreachable before failing. @default 30000 */
+  /**
+   * How long one publish may take, from waiting for a connection to the broker's confirm. Past it the message
+   * fails as `unconfirmed` (the broker unreachable, or blocking publishers during a resource alarm). @default 30000
+   */
   readonly publishTimeoutMs?: number;
   /** AMQP heartbeat in seconds; a dead peer is detected within about two of them. @default 15 */
   readonly heartbeatSeconds?: number;

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@tidings/core';
-import type { RabbitMqTransportOptions, ReconnectOptions, TransportLogger } from './rabbitmq-transport.options.js';
+import type { RabbitMqTlsOptions, RabbitMqTransportOptions, ReconnectOptions, TransportLogger } from './rabbitmq-transport.options.js';
 import { redactUrl } from './redact-url.js';
 
 /** Options with defaults applied and checked. */
@@ -26,6 +26,17 @@ const positiveInteger = (name: string, value: number): number => {
   }
   return value;
 };
+
+/**
+ * Only the documented TLS settings pass to the socket: certificate and host name verification stay on
+ * (`rejectUnauthorized` forced, Node's own `checkServerIdentity`), even for a JavaScript caller passing more.
+ */
+function tlsSocketOptions(tls: RabbitMqTlsOptions): Record<string, unknown> {
+  const allowed = ['ca', 'cert', 'key', 'passphrase', 'servername'] as const;
+  const picked: Record<string, unknown> = { rejectUnauthorized: true };
+  for (const name of allowed) if (tls[name] !== undefined) picked[name] = tls[name];
+  return picked;
+}
 
 /** Applies defaults and fails with a message naming the option; never echoes the password. */
 export function resolveOptions(options: RabbitMqTransportOptions): ResolvedRabbitMqOptions {
@@ -63,8 +74,7 @@ export function resolveOptions(options: RabbitMqTransportOptions): ResolvedRabbi
     throw new ConfigurationError(`RabbitMQ option reconnect.jitter must be in [0, 1), got ${jitter}`, 'Use e.g. 0.3.');
   return {
     url: options.url,
-    // Host name verification stays on: rejectUnauthorized is never relaxed, and checkServerIdentity is Node's default.
-    socketOptions: options.tls ? { ...options.tls, rejectUnauthorized: true } : {},
+    socketOptions: options.tls ? tlsSocketOptions(options.tls) : {},
     connectionName: options.connectionName ?? 'tidings',
     exchange: options.exchange ?? 'tidings.events',
     queueType,

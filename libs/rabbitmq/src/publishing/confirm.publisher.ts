@@ -68,16 +68,27 @@ export class ConfirmPublisher {
     return this.window.inFlight;
   }
 
+  /**
+   * Sends one message and waits for its confirm, all within `publishTimeoutMs`: a connection blocked by a resource
+   * alarm makes publishes fail as `unconfirmed` after that long (retry them; consumers deduplicate), so neither
+   * callers nor `stop()` wait without bound, and the amqplib buffer ahead of a blocked socket stays bounded.
+   */
   private async send(publication: AmqpPublication): Promise<void> {
+    const deadline = Date.now() + this.options.publishTimeoutMs;
     const slot = await this.channel();
-    if (slot.writable) await slot.writable;
+    if (slot.writable) await this.before(deadline, slot.writable);
     if (slot.closedBecause !== undefined) throw new NotAcceptedError('refused', `channel closed before publishing: ${slot.closedBecause}`);
     const { exchange, routingKey, content, options } = publication;
     await new Promise<void>((resolve, reject) => {
       let done = false;
+      const timer = setTimeout(
+        () => fail(new NotAcceptedError('unconfirmed', `no confirm within ${this.options.publishTimeoutMs} ms (${this.blockedHint()})`)),
+        Math.max(0, deadline - Date.now()),
+      );
       const fail = (error: Error): void => {
         if (done) return;
         done = true;
+        clearTimeout(timer);
         slot.pending.delete(fail);
         reject(error);
       };
@@ -103,6 +114,7 @@ export class ConfirmPublisher {
           );
         }
         done = true;
+        clearTimeout(timer);
         slot.pending.delete(fail);
         resolve();
       });
@@ -110,6 +122,29 @@ export class ConfirmPublisher {
         slot.writable = new Promise<void>((drained) => slot.channel.once('drain', drained)).finally(() => (slot.writable = undefined));
       }
     });
+  }
+
+  /** `promise`, or an `unconfirmed` failure if the deadline passes first (nothing was written then). */
+  private async before(deadline: number, promise: Promise<void>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new NotAcceptedError('unconfirmed', `not sent within ${this.options.publishTimeoutMs} ms (${this.blockedHint()})`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      await Promise.race([promise, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private blockedHint(): string {
+    const { state, blockedReason } = this.supervisor.status;
+    return state === 'blocked'
+      ? `the broker blocked publishing: ${blockedReason ?? 'resource alarm'}`
+      : `the publisher connection is ${state}`;
   }
 
   private channel(): Promise<ChannelSlot> {

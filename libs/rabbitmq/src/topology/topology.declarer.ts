@@ -42,7 +42,12 @@ export class TopologyDeclarer {
       const retryQueues: string[] = [];
       for (const delay of subscription.retryTiersMs) {
         const name = retryQueueName(queue, delay);
-        await this.queue(channel, name, { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue });
+        await this.queue(channel, name, {
+          'x-message-ttl': delay,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': queue,
+          ...this.safeDeadLettering(),
+        });
         retryQueues.push(name);
       }
       return { queue, bindings, retryQueues, deadLetterQueue: dlq };
@@ -69,11 +74,26 @@ export class TopologyDeclarer {
    * to the DLQ by itself, so a message that kills its consumer cannot loop forever.
    */
   private poisonGuard(dlq: string): Record<string, unknown> {
-    return { 'x-delivery-limit': this.options.deliveryLimit, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq };
+    return {
+      'x-delivery-limit': this.options.deliveryLimit,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': dlq,
+      ...this.safeDeadLettering(),
+    };
+  }
+
+  /**
+   * Quorum queues dead-letter at most once by default: a message moved while its target is unavailable is dropped.
+   * At-least-once dead-lettering (which requires reject-publish overflow) keeps it until the target confirms.
+   */
+  private safeDeadLettering(): Record<string, unknown> {
+    return this.options.queueType === 'quorum' ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {};
   }
 
   private async queue(channel: Channel, name: string, args: Record<string, unknown>): Promise<void> {
-    const options: Options.AssertQueue = { durable: true, arguments: { 'x-queue-type': this.options.queueType, ...args } };
+    // Quorum leaders spread over the cluster's nodes instead of piling up on the node this process is connected to.
+    const placement = this.options.queueType === 'quorum' ? { 'x-queue-leader-locator': 'balanced' } : {};
+    const options: Options.AssertQueue = { durable: true, arguments: { 'x-queue-type': this.options.queueType, ...placement, ...args } };
     await this.guard('queue', name, () => channel.assertQueue(name, options));
   }
 

@@ -26,8 +26,10 @@ export const CLOUDEVENTS_HEADER_PREFIX = 'cloudEvents_';
 /** The spec's other spelling, accepted from foreign producers. */
 export const CLOUDEVENTS_HEADER_PREFIX_ALT = 'cloudEvents:';
 
-/** Headers the broker adds on dead-lettering; dropped when we republish, so they do not grow with every retry. */
+/** Headers the broker adds (dead-lettering, quorum delivery counts); dropped when we republish, so they do not grow. */
 export const BROKER_DEATH_HEADERS = [
+  'x-delivery-count',
+
   'x-death',
   'x-first-death-exchange',
   'x-first-death-queue',
