@@ -201,6 +201,7 @@ describe('RabbitMqTransport against the real broker', () => {
     async () => {
       const queue = `${fx.prefix}legacy.orders`;
       fx.track(queue);
+      fx.track(`${queue}.dlq`); // declared (first) before the refused queue
       const channel = await (await fx.raw()).createChannel();
       await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
       const transport = fx.transport({ queueType: 'quorum' });

@@ -1,6 +1,6 @@
 import { readFileSync, promises as fs } from 'node:fs';
 import net from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { waitUntil } from './wait-for.js';
 
 /** Whether an OS process exists and is not a zombie (the reaper of detached nodes may be slow to collect them). */
 export function isAlive(pid: number): boolean {
@@ -25,15 +25,6 @@ export function isPortFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
   });
-}
-
-/** Polls `condition` every 100 ms until it holds, or rejects after `timeoutMs` naming what was awaited. */
-export async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(100);
-  }
 }
 
 /** Whether an AMQP 0-9-1 server answers the protocol header with a method frame (connection.start). */

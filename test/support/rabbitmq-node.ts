@@ -2,7 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, isPortFree, readTail, waitForAmqp, waitUntil } from './process-probes.js';
+import { isAlive, isPortFree, readTail, waitForAmqp } from './process-probes.js';
+import { waitUntil } from './wait-for.js';
 
 /** Options of {@link startThrowawayRabbitMq}. */
 export interface ThrowawayRabbitMqOptions {
@@ -128,15 +129,16 @@ export async function startThrowawayRabbitMq(options: ThrowawayRabbitMqOptions =
   const pidFile = path.join(dir, 'pid');
   const logFile = path.join(dir, 'log', `${nodeName}.log`);
 
-  const ctl = async (...args: string[]): Promise<string> => {
+  const ctlWithin = async (timeoutMs: number, args: string[]): Promise<string> => {
     const unsafe = args.find((arg) => SHELL_SPECIAL.test(arg));
     if (unsafe !== undefined)
       throw new Error(`rabbitmqctl argument ${JSON.stringify(unsafe)} has $, \` or \\, which its wrapper's sh -c mangles`);
-    const result = await run('rabbitmqctl', ['-q', '-n', nodeName, ...args], env, startTimeoutMs);
+    const result = await run('rabbitmqctl', ['-q', '-n', nodeName, ...args], env, timeoutMs);
     if (result.code !== 0)
       throw new Error(`rabbitmqctl ${args.join(' ')} on ${nodeName} failed (exit ${result.code}): ${result.stderr.trim()}`);
     return result.stdout;
   };
+  const ctl = (...args: string[]): Promise<string> => ctlWithin(startTimeoutMs, args);
   const osPid = async (): Promise<number | undefined> => {
     const pid = Number(await fs.readFile(pidFile, 'utf8').catch(() => 'NaN'));
     return Number.isInteger(pid) && isAlive(pid) ? pid : undefined;
@@ -158,7 +160,7 @@ export async function startThrowawayRabbitMq(options: ThrowawayRabbitMqOptions =
       const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
       if (code !== 0) throw new Error(`rabbitmq-server -detached exited with ${code}`);
       // `await_startup` fails at once (exit 69) while the node is not yet registered; `wait` follows the pid file.
-      await ctl('wait', pidFile, '--timeout', String(Math.ceil(startTimeoutMs / 1000)));
+      await ctlWithin(startTimeoutMs + 5000, ['wait', pidFile, '--timeout', String(Math.ceil(startTimeoutMs / 1000))]);
       await waitForAmqp(port, Date.now() + startTimeoutMs);
     } catch (error) {
       throw await failure(`did not start within ${startTimeoutMs} ms`, error);
@@ -190,7 +192,7 @@ export async function startThrowawayRabbitMq(options: ThrowawayRabbitMqOptions =
     },
     closeAllConnections: async (reason = 'closed by a test') => void (await ctl('close_all_connections', '--global', reason)),
     setMemoryAlarm: async (on) => {
-      // A watermark of 1e-7 of RAM (a few KiB) is below any node's use: vm_memory_monitor raises the alarm at once.
+      // A watermark of 1e-7 of RAM (a few KiB) is below any node's use; vm_memory_monitor acts on its next check (2.5 s period).
       await ctl('set_vm_memory_high_watermark', on ? '0.0000001' : '0.4');
       await memoryAlarmIs(on);
     },
@@ -208,8 +210,9 @@ export async function startThrowawayRabbitMq(options: ThrowawayRabbitMqOptions =
       (disposed ??= (async () => {
         const pid = await osPid();
         if (pid !== undefined) {
-          await ctl('stop').catch(() => process.kill(pid, 'SIGKILL'));
-          await waitForExit(pid, 30_000).catch(() => process.kill(pid, 'SIGKILL'));
+          const forceKill = () => void (isAlive(pid) && process.kill(pid, 'SIGKILL'));
+          await ctl('stop').catch(forceKill);
+          await waitForExit(pid, 30_000).catch(forceKill);
           await waitForExit(pid, 5_000);
         }
         await fs.rm(dir, { recursive: true, force: true });
