@@ -245,4 +245,40 @@ describe('RabbitMqTransport recovery (throwaway RabbitMQ node)', () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    'bounds a publish blocked by an alarm: it fails as unconfirmed after publishTimeoutMs, and publishing it again loses nothing',
+    async () => {
+      const N = 200;
+      const ledger = new Ledger(new Latch('handled', N));
+      const logger = new RecordingLogger();
+      const { transport } = await consumingTransport(ledger, logger, { publishTimeoutMs: 1500 });
+      const batch = envelopes(N);
+
+      await node.setMemoryAlarm(true);
+      let failure: unknown;
+      const started = Date.now();
+      try {
+        failure = await transport.publish(batch).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      } finally {
+        await node.setMemoryAlarm(false);
+      }
+
+      expect(failure).toBeInstanceOf(PublishFailedError);
+      const failures = (failure as PublishFailedError).failures;
+      expect(failures.length).toBeGreaterThan(0);
+      expect(failures.every((f) => f.reason === 'unconfirmed')).toBe(true);
+      expect(failures[0]?.detail).toMatch(/no confirm within 1500 ms \(the broker blocked publishing/);
+      expect(Date.now() - started).toBeLessThan(1500 + 3000); // the deadline, plus the sweeper's second and slack
+      expect(transport.status().publishesInFlight).toBe(0);
+
+      await publishConfirmed(transport, batch, Date.now() + 30_000);
+      await ledger.all.wait(30_000);
+      expect(ledger.effects.size).toBe(N);
+    },
+    TIMEOUT_MS,
+  );
 });

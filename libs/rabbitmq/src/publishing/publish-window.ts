@@ -1,7 +1,9 @@
 /** A counting semaphore: at most `size` publishes await confirmation at once; the rest queue in order. */
 export class PublishWindow {
   private used = 0;
-  private readonly waiting: (() => void)[] = [];
+  // A queue with a moving head: Array#shift is O(n), which a single publish of 30,000 envelopes made visible.
+  private waiting: (() => void)[] = [];
+  private head = 0;
 
   constructor(private readonly size: number) {}
 
@@ -18,8 +20,16 @@ export class PublishWindow {
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used--;
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head] as () => void;
+      this.waiting[this.head++] = undefined as unknown as () => void;
+      if (this.head === this.waiting.length) {
+        this.waiting = [];
+        this.head = 0;
+      }
+      next();
+    } else {
+      this.used--;
+    }
   }
 }

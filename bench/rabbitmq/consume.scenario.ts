@@ -1,0 +1,191 @@
+import { HandlerPipeline, TopicPattern, type DeliveryReport } from '@tidings/core';
+import { RabbitMqTransport } from '@tidings/rabbitmq';
+import { startClock, thousands, type Measurement } from '../support/stats.js';
+import { publishPipelined, RABBITMQ_URL, silentLogger, withTimeout, type BenchBroker, type QueueType } from './broker.js';
+import { envelopes, EVENT_TYPE, handWritten, noopHandler } from './payload.js';
+import { noRuns, orderOfRun, record, variantId, type BenchContext, type VariantResult } from './scenario.js';
+
+const PREFETCH = 100;
+const CONCURRENCY = 100;
+/** Lets the broker finish writing the fill before the clock starts. */
+const SETTLE_MS = 500;
+/**
+ * Wait after the last ack (the clock has stopped) before closing: RabbitMQ 3.10 applies a quorum queue's acks
+ * asynchronously, and closing the channel at once gives some just-acked messages back to the queue.
+ */
+const ACK_GRACE_MS = 500;
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ConsumeVariant {
+  readonly variant: string;
+  readonly label: string;
+  readonly side: 'raw' | 'tidings';
+  /** Consumes `n` messages from `queue`; measures from asking to consume until the last ack. */
+  consume(broker: BenchBroker, queue: string, queueType: QueueType, n: number): Promise<Measurement>;
+}
+
+const raw: ConsumeVariant = {
+  variant: 'raw',
+  label: `raw amqplib, manual ack, prefetch ${PREFETCH}`,
+  side: 'raw',
+  async consume(broker, queue, _queueType, n) {
+    const connection = await broker.connect('raw consumer');
+    try {
+      const channel = await connection.createChannel();
+      await channel.prefetch(PREFETCH);
+      let acked = 0;
+      const stop = startClock();
+      await new Promise<void>((resolve, reject) => {
+        channel
+          .consume(
+            queue,
+            (message) => {
+              if (!message) return reject(new Error(`consumer of ${queue} cancelled`));
+              channel.ack(message);
+              if (++acked === n) resolve();
+            },
+            { noAck: false },
+          )
+          .catch(reject);
+      });
+      const measurement = stop();
+      await pause(ACK_GRACE_MS);
+      // Closing the channel first flushes its acks: a connection close can overtake frames still queued on a channel.
+      await channel.close();
+      return measurement;
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  },
+};
+
+const subscriptionOf = (queue: string) => ({
+  name: queue,
+  service: 'bench',
+  patterns: [TopicPattern.parse(EVENT_TYPE)],
+  prefetch: PREFETCH,
+  concurrency: CONCURRENCY,
+  retryTiersMs: [1000],
+});
+
+const transportFor = (broker: BenchBroker, queueType: QueueType): RabbitMqTransport =>
+  new RabbitMqTransport({
+    url: RABBITMQ_URL,
+    exchange: broker.exchange,
+    connectionName: 'tidings bench consumer',
+    queueType,
+    logger: silentLogger,
+  });
+
+/** Remembers every queue the transport declared, so the bench deletes them. */
+const track = (broker: BenchBroker, transport: RabbitMqTransport): void => {
+  for (const declared of transport.declaredTopology()) broker.track(declared.queue, declared.deadLetterQueue, ...declared.retryQueues);
+};
+
+/**
+ * Declares the subscription's queue the way the transport does (its arguments change with the transport),
+ * empty, and leaves it without a consumer: the transport subscribes to the empty queue, then stops.
+ */
+async function declareLikeTidings(broker: BenchBroker, queue: string, queueType: QueueType): Promise<void> {
+  const transport = transportFor(broker, queueType);
+  await transport.start();
+  try {
+    await transport.subscribe(subscriptionOf(queue), () => Promise.reject(new Error('the declaring subscription got a message')));
+  } finally {
+    await transport.stop();
+    track(broker, transport);
+  }
+}
+
+const tidings: ConsumeVariant = {
+  variant: 'tidings',
+  label: `tidings, no-op handler, prefetch ${PREFETCH}, concurrency ${CONCURRENCY}`,
+  side: 'tidings',
+  async consume(broker, queue, queueType, n) {
+    const transport = transportFor(broker, queueType);
+    await transport.start();
+    let settled = 0;
+    let failure: DeliveryReport | undefined;
+    let allSettled!: () => void;
+    const done = new Promise<void>((resolve) => (allSettled = resolve));
+    const pipeline = new HandlerPipeline({
+      subscription: queue,
+      handlers: [noopHandler],
+      onSettled: (report) => {
+        if (report.outcome.kind !== 'ack') failure ??= report;
+        // The transport acks right after the outcome, in the same turn of the event loop.
+        if (++settled === n) setImmediate(allSettled);
+      },
+    });
+    try {
+      const stop = startClock();
+      await transport.subscribe(subscriptionOf(queue), pipeline.deliver);
+      await done;
+      const measurement = stop();
+      await pause(ACK_GRACE_MS);
+      if (failure) throw new Error(`a delivery was not acked: ${JSON.stringify(failure.outcome)}`);
+      return measurement;
+    } finally {
+      await transport.stop();
+      track(broker, transport);
+    }
+  },
+};
+
+/**
+ * Consumption of a queue pre-filled with `n` messages (the transport's wire format, published by a raw
+ * pipelined publisher). Every measured run consumes a fresh queue filled the same way, so raw and Tidings see
+ * the same queue state; the order alternates between runs.
+ */
+export async function consumeScenario({ broker, options, progress }: BenchContext): Promise<VariantResult[]> {
+  const results: VariantResult[] = [];
+  const filler = await broker.connect('filler');
+  const channel = await filler.createConfirmChannel();
+  try {
+    for (const queueType of options.queueTypes) {
+      const chosen = [raw, tidings].filter(
+        (v) => !options.only || variantId({ scenario: 'consume', queueType, ...v }).includes(options.only),
+      );
+      if (chosen.length === 0) continue;
+      const measured = new Map(chosen.map((v) => [v, noRuns()]));
+      for (let run = -1; run < options.runs; run++) {
+        for (const v of orderOfRun(chosen, run)) {
+          const n = run < 0 ? options.warmupMessages : options.consumeMessages;
+          const what = `consume ${queueType} ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
+          const queue = broker.name(`consume-${queueType}`);
+          await declareLikeTidings(broker, queue, queueType);
+          try {
+            progress.step(`${what}: filling ${thousands(n)} msgs`);
+            const batch = envelopes(n);
+            await withTimeout(
+              `${what} fill`,
+              300_000,
+              publishPipelined(channel, broker.exchange, n, (i) => handWritten(batch[i]!)),
+            );
+            const stored = await broker.messageCount(queue);
+            if (stored !== n) throw new Error(`${queue} holds ${stored} messages after filling ${n}`);
+            await pause(SETTLE_MS);
+            const measurement = await withTimeout(what, 300_000, v.consume(broker, queue, queueType, n));
+            await broker.awaitEmpty(queue);
+            progress.step(`${what}: ${record(run >= 0 ? measured.get(v) : undefined, n, measurement)}`);
+          } finally {
+            await broker.deleteWithDependents(queue);
+          }
+        }
+      }
+      for (const [v, runs] of measured)
+        results.push({
+          scenario: 'consume',
+          queueType,
+          variant: v.variant,
+          label: v.label,
+          side: v.side,
+          messages: options.consumeMessages,
+          ...runs,
+        });
+    }
+  } finally {
+    await filler.close().catch(() => undefined);
+  }
+  return results;
+}

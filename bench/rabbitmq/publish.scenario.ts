@@ -1,0 +1,127 @@
+import { RabbitMqTransport } from '@tidings/rabbitmq';
+import type { Envelope } from '@tidings/core';
+import type { ConfirmChannel } from 'amqplib';
+import { startClock, thousands, type Measurement } from '../support/stats.js';
+import { publishPipelined, RABBITMQ_URL, silentLogger, withTimeout, type QueueType } from './broker.js';
+import { bare, envelopes, EVENT_TYPE, handWritten } from './payload.js';
+import { noRuns, orderOfRun, record, variantId, type BenchContext, type VariantResult } from './scenario.js';
+
+const WINDOW = 1000;
+
+interface PublishVariant {
+  readonly variant: string;
+  readonly label: string;
+  readonly side: 'raw' | 'tidings';
+  publish(batch: readonly Envelope[]): Promise<void>;
+}
+
+/** `await publish(chunk)` over consecutive chunks, by `callers` concurrent callers. */
+async function inChunks(all: readonly Envelope[], size: number, callers: number, publish: (chunk: Envelope[]) => Promise<void>) {
+  let next = 0;
+  const caller = async (): Promise<void> => {
+    while (next < all.length) {
+      const start = next;
+      next += size;
+      await publish(all.slice(start, start + size));
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, caller));
+}
+
+function variants(channel: ConfirmChannel, exchange: string, transport: RabbitMqTransport): PublishVariant[] {
+  const publish = (chunk: Envelope[]): Promise<void> => transport.publish(chunk);
+  return [
+    {
+      variant: 'raw',
+      label: `raw amqplib, window ${WINDOW}`,
+      side: 'raw',
+      publish: (all) => publishPipelined(channel, exchange, all.length, (i) => handWritten(all[i] as Envelope), WINDOW),
+    },
+    {
+      variant: 'raw-bare',
+      label: 'raw, body only (no headers)',
+      side: 'raw',
+      publish: (all) => publishPipelined(channel, exchange, all.length, bare, WINDOW),
+    },
+    { variant: 'seq-1000', label: 'tidings, await publish(1000)', side: 'tidings', publish: (all) => inChunks(all, 1000, 1, publish) },
+    { variant: 'seq-100', label: 'tidings, await publish(100)', side: 'tidings', publish: (all) => inChunks(all, 100, 1, publish) },
+    {
+      variant: 'conc-4x1000',
+      label: 'tidings, 4 callers × publish(1000)',
+      side: 'tidings',
+      publish: (all) => inChunks(all, 1000, 4, publish),
+    },
+    { variant: 'one-call', label: 'tidings, one publish(all)', side: 'tidings', publish: (all) => transport.publish(all) },
+  ];
+}
+
+/**
+ * Confirmed publishing into a fresh queue of each type: hand-written pipelined amqplib against the transport's
+ * `publish` as applications call it. Every run of every variant gets its own fresh queue, deleted after.
+ */
+export async function publishScenario({ broker, options, progress }: BenchContext): Promise<VariantResult[]> {
+  const results: VariantResult[] = [];
+  const rawConnection = await broker.connect('raw publisher');
+  const channel = await rawConnection.createConfirmChannel();
+  const transport = new RabbitMqTransport({
+    url: RABBITMQ_URL,
+    exchange: broker.exchange,
+    connectionName: 'tidings bench publisher',
+    publishWindow: WINDOW,
+    logger: silentLogger,
+  });
+  await transport.start();
+  try {
+    for (const queueType of options.queueTypes) {
+      const chosen = variants(channel, broker.exchange, transport).filter(
+        (v) => !options.only || variantId({ scenario: 'publish', queueType, variant: v.variant }).includes(options.only),
+      );
+      if (chosen.length === 0) continue;
+      const measured = new Map(chosen.map((v) => [v, noRuns()]));
+      for (let run = -1; run < options.runs; run++) {
+        for (const v of orderOfRun(chosen, run)) {
+          const n = run < 0 ? options.warmupMessages : options.publishMessages;
+          const what = `publish ${queueType} ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
+          progress.step(`${what}: ${thousands(n)} msgs`);
+          const measurement = await publishOnce(broker, queueType, n, (batch) => withTimeout(what, 300_000, v.publish(batch)));
+          progress.step(`${what}: ${record(run >= 0 ? measured.get(v) : undefined, n, measurement)}`);
+        }
+      }
+      for (const [v, runs] of measured)
+        results.push({
+          scenario: 'publish',
+          queueType,
+          variant: v.variant,
+          label: v.label,
+          side: v.side,
+          messages: options.publishMessages,
+          ...runs,
+        });
+    }
+  } finally {
+    await transport.stop();
+    await rawConnection.close().catch(() => undefined);
+  }
+  return results;
+}
+
+async function publishOnce(
+  broker: BenchContext['broker'],
+  queueType: QueueType,
+  n: number,
+  publish: (batch: readonly Envelope[]) => Promise<void>,
+): Promise<Measurement> {
+  const queue = broker.name(`publish-${queueType}`);
+  await broker.declareQueue(queue, queueType, EVENT_TYPE);
+  try {
+    const batch = envelopes(n);
+    const stop = startClock();
+    await publish(batch);
+    const measurement = stop();
+    const stored = await broker.messageCount(queue);
+    if (stored !== n) throw new Error(`${queue} holds ${stored} messages after ${n} confirmed publishes`);
+    return measurement;
+  } finally {
+    await broker.deleteQueues(queue);
+  }
+}

@@ -1,0 +1,68 @@
+import os from 'node:os';
+import type { Progress } from '../support/progress.js';
+import { rate, thousands, type Measurement } from '../support/stats.js';
+import type { BenchBroker, QueueType } from './broker.js';
+
+/** What the command line chose. */
+export interface BenchOptions {
+  readonly smoke: boolean;
+  readonly runs: number;
+  readonly publishMessages: number;
+  readonly consumeMessages: number;
+  /** Messages of the unrecorded first round of every variant (JIT, connections, caches). */
+  readonly warmupMessages: number;
+  readonly queueTypes: readonly QueueType[];
+  /** Only variants whose `scenario/queueType/variant` id contains this text. */
+  readonly only: string | undefined;
+}
+
+export interface BenchContext {
+  readonly broker: BenchBroker;
+  readonly options: BenchOptions;
+  readonly progress: Progress;
+}
+
+/** Measured throughputs of one variant, one per run. */
+export interface VariantResult {
+  readonly scenario: 'publish' | 'consume';
+  readonly queueType: QueueType;
+  readonly variant: string;
+  readonly label: string;
+  readonly side: 'raw' | 'tidings';
+  readonly messages: number;
+  readonly msgsPerSecond: number[];
+  /** CPU time of the bench process (client side only) per message, in microseconds, one per run. */
+  readonly cpuUsPerMessage: number[];
+  /** When each run was measured (see {@link Measurement.windowUs}), to profile only the measured stretches. */
+  readonly windowsUs: (readonly [number, number])[];
+  /** The machine's 1-minute load average after each run: other work on a shared machine shows here. */
+  readonly loadAverages: number[];
+  /** How busy all CPUs of the machine were during each run (0–1), when known. */
+  readonly machineCpuBusy: number[];
+}
+
+/** The measured runs of one variant. */
+export type Runs = Pick<VariantResult, 'msgsPerSecond' | 'cpuUsPerMessage' | 'windowsUs' | 'loadAverages' | 'machineCpuBusy'>;
+
+export const noRuns = (): Runs => ({ msgsPerSecond: [], cpuUsPerMessage: [], windowsUs: [], loadAverages: [], machineCpuBusy: [] });
+
+/** Adds one run of `n` messages (unless it was a warm-up) and says how it went. */
+export function record(runs: Runs | undefined, n: number, measurement: Measurement): string {
+  const perSecond = rate(n, measurement.elapsedMs);
+  const cpu = measurement.cpuUs / n;
+  runs?.msgsPerSecond.push(perSecond);
+  runs?.cpuUsPerMessage.push(cpu);
+  runs?.windowsUs.push(measurement.windowUs);
+  const load = Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+  runs?.loadAverages.push(load);
+  const busy = measurement.machineCpuBusy;
+  if (busy !== undefined) runs?.machineCpuBusy.push(busy);
+  const machine = busy === undefined ? '' : `, machine CPU ${Math.round(busy * 100)}% busy`;
+  return `${thousands(perSecond)} msg/s, client CPU ${cpu.toFixed(1)} µs/msg${machine}, load ${load}`;
+}
+
+export const variantId = (r: Pick<VariantResult, 'scenario' | 'queueType' | 'variant'>): string =>
+  `${r.scenario}/${r.queueType}/${r.variant}`;
+
+/** Run `r` goes through the variants forwards when even, backwards when odd, so no variant always goes first. */
+export const orderOfRun = <T>(items: readonly T[], run: number): T[] => (run % 2 === 0 ? [...items] : [...items].reverse());
