@@ -7,6 +7,7 @@ import { HandlerPipeline } from '../pipeline/handler.pipeline.js';
 import { ErrorClassifier } from '../retry/error.classifier.js';
 import { RetryPolicy, type RetryOptions } from '../retry/retry.policy.js';
 import { TopicPattern } from '../topic/topic-pattern.js';
+import type { DeliverFn } from '../transport/delivery-outcome.js';
 import type { Subscription } from '../transport/subscription.js';
 import type { Transport } from '../transport/transport.js';
 import type { ConformanceTarget, DeadLetterRecord, TransportFeatures } from './conformance.target.js';
@@ -37,6 +38,8 @@ export interface SubscribeOptions {
   readonly concurrency?: number;
   /** @default 10 */
   readonly prefetch?: number;
+  /** Wraps the pipeline's deliver function, to misbehave on purpose. */
+  readonly wrapDeliver?: (deliver: DeliverFn) => DeliverFn;
 }
 
 /** `count` small payloads `{ n }`, numbered from `start`. */
@@ -120,7 +123,7 @@ export class ConformanceFixture {
       retryTiersMs: [...tiers].sort((a, b) => a - b),
     };
     const pipeline = new HandlerPipeline({ subscription: queue, handlers, retry: this.retryPolicy() });
-    await transport.subscribe(subscription, pipeline.deliver);
+    await transport.subscribe(subscription, options.wrapDeliver ? options.wrapDeliver(pipeline.deliver) : pipeline.deliver);
     return queue;
   }
 

@@ -1,5 +1,6 @@
 import type { TopicPattern } from '../topic/topic-pattern.js';
 import type { DeliverFn, DeliveryOutcome } from '../transport/delivery-outcome.js';
+import { deliverFailedOutcome } from '../transport/delivery-failure.js';
 import type { FailureHistory, OutboundMessage } from '../transport/transport-message.js';
 
 /** A message waiting in a memory queue, with the attempt it will be delivered as. */
@@ -19,8 +20,6 @@ export interface MemoryConsumer {
 
 /** Called when a delivery settled; the broker realises the outcome (retry timer, dead-letter store). */
 export type SettleFn = (queue: MemoryQueue, item: QueuedMessage, outcome: DeliveryOutcome) => void;
-
-const FAILED_TO_DELIVER = 'TIDINGS_DELIVER_FAILED';
 
 /**
  * A FIFO queue with competing consumers, dispatched round-robin up to each consumer's capacity.
@@ -128,24 +127,11 @@ export class MemoryQueue {
   }
 
   private async deliver(consumer: MemoryConsumer, item: QueuedMessage): Promise<DeliveryOutcome> {
+    const message = { ...item.message, attempt: item.attempt, ...(item.failures && { failures: item.failures }) };
     try {
-      return await consumer.deliver({ ...item.message, attempt: item.attempt, ...(item.failures && { failures: item.failures }) });
+      return await consumer.deliver(message);
     } catch (error) {
-      // DeliverFn must not reject; if one does, keep the message (dead letter) rather than loop or drop it.
-      const now = new Date().toISOString();
-      return {
-        kind: 'deadLetter',
-        reason: {
-          code: FAILED_TO_DELIVER,
-          errorName: error instanceof Error ? error.name : typeof error,
-          message: error instanceof Error ? error.message : String(error),
-          attempts: item.attempt,
-          firstFailureAt: item.failures?.firstFailureAt ?? now,
-          lastFailureAt: now,
-          routingKey: item.message.routingKey,
-          subscription: this.name,
-        },
-      };
+      return deliverFailedOutcome(error, message, this.name);
     }
   }
 }

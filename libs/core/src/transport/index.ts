@@ -3,3 +3,4 @@ export * from './delivery-outcome.js';
 export * from './subscription.js';
 export * from './event-log.js';
 export * from './transport.js';
+export * from './delivery-failure.js';

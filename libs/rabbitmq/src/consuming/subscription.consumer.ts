@@ -1,4 +1,4 @@
-import { tierAtLeast, type DeliverFn, type DeliveryOutcome, type Subscription } from '@tidings/core';
+import { deliverFailedOutcome, tierAtLeast, type DeliverFn, type DeliveryOutcome, type Subscription } from '@tidings/core';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { TransportLogger } from '../options/rabbitmq-transport.options.js';
 import type { ConfirmPublisher } from '../publishing/confirm.publisher.js';
@@ -99,18 +99,35 @@ export class SubscriptionConsumer {
     while (this.running < this.subscription.concurrency && this.waiting.length > 0 && this.accepting) {
       const message = this.waiting.shift() as ConsumeMessage;
       this.running++;
-      const work = this.handle(channel, message).finally(() => {
-        this.running--;
-        this.inFlight.delete(work);
-        if (channel === this.channel) this.startNext(channel);
-      });
+      const work = this.handle(channel, message)
+        .catch((error: unknown) => {
+          // Last resort (mapping a malformed delivery, say): give the message back; never an unhandled rejection.
+          this.logger.error(
+            `Could not handle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          this.settle(channel, () => channel.nack(message, false, true));
+        })
+        .finally(() => {
+          this.running--;
+          this.inFlight.delete(work);
+          if (channel === this.channel) this.startNext(channel);
+        });
       this.inFlight.add(work);
     }
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
     const inbound = toInboundMessage(message);
-    const outcome = await this.deliver(inbound);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await this.deliver(inbound);
+    } catch (error) {
+      // DeliverFn must not reject; if it does, keep the message as a dead letter: no crash, no loop, no loss.
+      this.logger.error(
+        `Delivery on ${this.subscription.name} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      outcome = deliverFailedOutcome(error, inbound, this.subscription.name);
+    }
     const copy = this.copyFor(message, inbound.attempt, outcome);
     if (copy) {
       try {

@@ -91,4 +91,39 @@ export function poisonCases({ api: { it, expect }, fixture }: SuiteContext): voi
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    'dead-letters a message whose deliver function rejects (a bug), and keeps consuming',
+    async () => {
+      const fx = fixture();
+      const Event = fx.defineEvent('buggy.input');
+      const calls = new Recorder('calls');
+      const consumer = await fx.started('buggy');
+      const queue = await fx.subscribe(consumer, 'buggy', {
+        handlers: [fx.handler(Event, calls.record)],
+        wrapDeliver: (deliver) => async (message) => {
+          if (message.attributes['subject'] === 'explode') throw new RangeError('pipeline bug');
+          return deliver(message);
+        },
+      });
+      const publisher = await fx.started('buggy-publisher');
+
+      const bad = fx.envelope(Event, { ok: false });
+      await publisher.publish([{ ...bad, subject: 'explode' }]);
+      const letter = await fx.firstDeadLetter(queue);
+      const marker = await fx.publishOne(publisher, Event, { ok: true });
+      await calls.waitForId(marker);
+
+      expect(letter.reason).toMatchObject({
+        code: 'TIDINGS_DELIVER_FAILED',
+        errorName: 'RangeError',
+        message: 'pipeline bug',
+        attempts: 1,
+        subscription: queue,
+      });
+      expect(letter.message.attributes['id']).toBe(bad.id);
+      expect(calls.ids()).toEqual([marker]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 }
