@@ -11,11 +11,16 @@ export class PublishWindow {
     return this.used;
   }
 
+  /** Takes a slot if one is free now. */
+  tryAcquire(): boolean {
+    if (this.used >= this.size) return false;
+    this.used++;
+    return true;
+  }
+
+  /** Waits for a slot; slots go to waiters in arrival order. */
   acquire(): Promise<void> {
-    if (this.used < this.size) {
-      this.used++;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
