@@ -2,8 +2,8 @@ import { ConfigurationError } from '../errors/configuration.error.js';
 import type { EventSchema } from './event-schema.js';
 
 /** Any class used as an event; its instances are the event data. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters are the user's business
-export type EventClass<T extends object = object> = abstract new (...args: any[]) => T;
+// `never[]` parameters accept every constructor (parameters are contravariant) without resorting to `any`.
+export type EventClass<T extends object = object> = abstract new (...args: never[]) => T;
 
 /** Options of {@link IntegrationEvent}. */
 export interface IntegrationEventOptions<T> {

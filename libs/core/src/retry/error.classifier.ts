@@ -1,8 +1,8 @@
 import { NonRetryableError } from '../errors/non-retryable.error.js';
 
 /** An error class to match with `instanceof`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor signature may be matched
-export type ErrorClass = abstract new (...args: any[]) => Error;
+// `never[]` parameters accept every constructor (parameters are contravariant) without resorting to `any`.
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Per-handler overrides of the default classification. */
 export interface ErrorClassifierOptions {
