@@ -2,7 +2,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../decoding/safe-json.js';
 import { TidingsError } from '../errors/tidings.error.js';
 import { ErrorClassifier } from '../retry/error.classifier.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
-import type { DeadLetterReason, DeliveryOutcome } from '../transport/delivery-outcome.js';
+import { deadLetterReason } from '../transport/delivery-failure.js';
+import type { DeliveryOutcome } from '../transport/delivery-outcome.js';
 import type { InboundMessage } from '../transport/transport-message.js';
 import type { DeliveryContext, PipelineStep } from './delivery.context.js';
 import type { HandlerBinding } from './handler-binding.js';
@@ -102,25 +103,14 @@ export class HandlerPipeline {
     const classifier = context.handler?.classifier ?? this.fallbackClassifier;
     const retry = context.handler?.retry ?? this.fallbackRetry;
     const now = this.clock().toISOString();
-    const firstFailureAt = message.failures?.firstFailureAt ?? now;
-    const errorName = error instanceof Error ? error.name : typeof error;
-    const text = error instanceof Error ? error.message : String(error);
+    const reason = deadLetterReason(error instanceof TidingsError ? error.code : HANDLER_FAILED, error, message, context.subscription, now);
     if (classifier.classify(error) === 'retry') {
       const decision = retry.decide(message.attempt);
       if (decision.retry) {
+        const { errorName, message: text, firstFailureAt } = reason;
         return { kind: 'retry', delayMs: decision.delayMs, failure: { errorName, message: text, at: now, firstFailureAt } };
       }
     }
-    const reason: DeadLetterReason = {
-      code: error instanceof TidingsError ? error.code : HANDLER_FAILED,
-      errorName,
-      message: text,
-      attempts: message.attempt,
-      firstFailureAt,
-      lastFailureAt: now,
-      routingKey: message.routingKey,
-      subscription: context.subscription,
-    };
     return { kind: 'deadLetter', reason };
   }
 }
