@@ -8,6 +8,25 @@ export const RABBITMQ_URL = process.env['RABBITMQ_URL'] ?? 'amqp://guest:guest@1
 /** Logs nothing: failures the tests provoke on purpose are asserted, not printed. */
 export const silentLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** Stops `transports`, then deletes every queue they declared, `extraQueues` and the exchange: a test leaves nothing behind. */
+export async function removeTopology(
+  connection: ChannelModel,
+  transports: readonly RabbitMqTransport[],
+  exchange: string,
+  extraQueues: Iterable<string> = [],
+): Promise<void> {
+  await Promise.all(transports.map((t) => t.stop()));
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  const queues = new Set([
+    ...extraQueues,
+    ...transports.flatMap((t) => t.declaredTopology().flatMap((d) => [d.queue, d.deadLetterQueue, ...d.retryQueues])),
+  ]);
+  for (const queue of queues) await channel.deleteQueue(queue);
+  await channel.deleteExchange(exchange);
+  await channel.close();
+}
+
 let counter = 0;
 /** A prefix unique across processes and runs, so suites can run in parallel and twice in a row. */
 export const uniquePrefix = (label: string): string => `t${process.pid}-${Date.now().toString(36)}-${++counter}-${label}.`;
@@ -68,15 +87,7 @@ export async function rabbitMqTarget(
       return [...(letters.get(subscription) ?? [])];
     },
     dispose: async () => {
-      await Promise.all(transports.map((t) => t.stop()));
-      const cleanup = await raw.createChannel();
-      cleanup.on('error', () => undefined);
-      const queues = new Set<string>(
-        transports.flatMap((t) => t.declaredTopology().flatMap((d) => [d.queue, d.deadLetterQueue, ...d.retryQueues])),
-      );
-      if (withLog) queues.add(logQueue);
-      for (const queue of queues) await cleanup.deleteQueue(queue);
-      await cleanup.deleteExchange(exchange);
+      await removeTopology(raw, transports, exchange, withLog ? [logQueue] : []);
       await raw.close();
     },
   };

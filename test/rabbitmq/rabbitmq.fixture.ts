@@ -10,7 +10,7 @@ import {
 } from '@tidings/core';
 import { RabbitMqTransport, type RabbitMqTransportOptions } from '@tidings/rabbitmq';
 import { connect, type ChannelModel } from 'amqplib';
-import { RABBITMQ_URL, silentLogger, uniquePrefix } from './rabbitmq-conformance.target.js';
+import { RABBITMQ_URL, removeTopology, silentLogger, uniquePrefix } from './rabbitmq-conformance.target.js';
 
 /** A recording logger, for asserting what operators would read. */
 export class RecordingLogger {
@@ -100,15 +100,7 @@ export class RabbitMqFixture {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.transports.map((t) => t.stop()));
-    const channel = await (await this.raw()).createChannel();
-    channel.on('error', () => undefined);
-    const queues = new Set([
-      ...this.extraQueues,
-      ...this.transports.flatMap((t) => t.declaredTopology().flatMap((d) => [d.queue, d.deadLetterQueue, ...d.retryQueues])),
-    ]);
-    for (const queue of queues) await channel.deleteQueue(queue);
-    await channel.deleteExchange(this.exchange);
+    await removeTopology(await this.raw(), this.transports, this.exchange, this.extraQueues);
     await this.rawConnection?.close();
   }
 }

@@ -56,7 +56,9 @@ export class RabbitMqTransport implements Transport {
   constructor(options: RabbitMqTransportOptions) {
     this.options = resolveOptions(options);
     this.topology = new TopologyDeclarer(this.options);
-    this.publisherConnection = new ConnectionSupervisor('publisher', this.options, (connection) => this.preparePublisher(connection));
+    this.publisherConnection = new ConnectionSupervisor('publisher', this.options, (connection) =>
+      this.topology.declarePublishing(connection),
+    );
     this.consumerConnection = new ConnectionSupervisor('consumer', this.options, (connection) => this.resubscribeAll(connection));
     this.publisher = new ConfirmPublisher(this.publisherConnection, this.options, (channel) => this.topology.declareExchange(channel));
     this.eventLog = this.options.eventLog ? new StreamEventLog(this.consumerConnection, this.publisher, this.options) : undefined;
@@ -127,17 +129,6 @@ export class RabbitMqTransport implements Transport {
   /** What has been declared per subscription queue (names as they appear in the management UI). */
   declaredTopology(): readonly SubscriptionTopology[] {
     return [...this.declared.values()];
-  }
-
-  private async preparePublisher(connection: ChannelModel): Promise<void> {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined); // rethrown by the failing declaration below
-    try {
-      await this.topology.declareExchange(channel);
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-    await this.topology.declareEventLog(connection);
   }
 
   /** Runs once per consumer connection: declares and consumes every subscription (one consumer each). */

@@ -54,18 +54,17 @@ export class TopologyDeclarer {
     });
   }
 
-  /** The stream queue holding every event, bound with `#`. */
-  async declareEventLog(connection: ChannelModel): Promise<string | undefined> {
-    const log = this.options.eventLog;
-    if (!log) return undefined;
-    return this.withChannel(connection, async (channel) => {
+  /** What the publisher needs: the exchange, and the event log stream bound to it with `#` when it is on. */
+  async declarePublishing(connection: ChannelModel): Promise<void> {
+    await this.withChannel(connection, async (channel) => {
       await this.declareExchange(channel);
+      const log = this.options.eventLog;
+      if (!log) return;
       const args: Record<string, unknown> = { 'x-queue-type': 'stream' };
       if (log.maxAge !== undefined) args['x-max-age'] = log.maxAge;
       if (log.maxLengthBytes !== undefined) args['x-max-length-bytes'] = log.maxLengthBytes;
       await this.guard('queue', log.queue, () => channel.assertQueue(log.queue, { durable: true, arguments: args }));
       await channel.bindQueue(log.queue, this.options.exchange, '#');
-      return log.queue;
     });
   }
 
