@@ -7,7 +7,7 @@ import {
   TopicPattern,
   type InboundMessage,
 } from '@tidings/core';
-import { createInboxMigration, NoInboxTransactionError, TypeOrmInboxStore } from '@tidings/typeorm';
+import { createInboxMigration, NoTransactionError, TypeOrmInboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 
 const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -150,7 +150,7 @@ describe('TypeOrmInboxStore on the real PostgreSQL', () => {
   });
 
   it('gives the transaction only inside a handler', () => {
-    expect(() => inbox.manager()).toThrow(NoInboxTransactionError);
+    expect(() => inbox.manager()).toThrow(NoTransactionError);
   });
 
   it('dedupes through the HandlerPipeline: the same message delivered three times has one effect', async () => {

@@ -8,3 +8,5 @@ export * from './retry/index.js';
 export * from './pipeline/index.js';
 export * from './conformance/index.js';
 export * from './memory/index.js';
+export * from './logging/index.js';
+export * from './outbox/index.js';

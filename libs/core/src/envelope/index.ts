@@ -1,2 +1,3 @@
 export * from './envelope.js';
 export * from './envelope.factory.js';
+export * from './event-enveloper.js';

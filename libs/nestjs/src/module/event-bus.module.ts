@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { EventTypeRegistry } from '@tidings/core';
+import { EventEnveloper, EventTypeRegistry } from '@tidings/core';
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
 import { EventBus } from '../publishing/event-bus.js';
 import { EventBusLifecycle } from './event-bus.lifecycle.js';
@@ -15,11 +15,16 @@ import type { EventBusModuleOptions } from './event-bus.options.js';
   imports: [DiscoveryModule],
   providers: [
     { provide: EventTypeRegistry, useFactory: () => new EventTypeRegistry() },
+    {
+      provide: EventEnveloper,
+      useFactory: (options: EventBusModuleOptions, registry: EventTypeRegistry) => new EventEnveloper(options.service, registry),
+      inject: [EVENT_BUS_OPTIONS, EventTypeRegistry],
+    },
     { provide: EVENT_BUS_TRANSPORT, useFactory: (options: EventBusModuleOptions) => options.transport, inject: [EVENT_BUS_OPTIONS] },
     EventHandlerExplorer,
     EventBus,
     EventBusLifecycle,
   ],
-  exports: [EventBus, EventTypeRegistry, EVENT_BUS_TRANSPORT],
+  exports: [EventBus, EventTypeRegistry, EventEnveloper, EVENT_BUS_TRANSPORT],
 })
 export class EventBusModule extends ConfigurableEventBusModule {}

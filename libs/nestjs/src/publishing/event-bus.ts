@@ -1,15 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  ConfigurationError,
-  createEnvelope,
-  EventTypeRegistry,
-  type Envelope,
-  type EnvelopeOptions,
-  type EventClass,
-  type Transport,
-} from '@tidings/core';
-import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT } from '../module/event-bus.module-definition.js';
-import type { EventBusModuleOptions } from '../module/event-bus.options.js';
+import { EventEnveloper, type Envelope, type EnvelopeOptions, type Transport } from '@tidings/core';
+import { EVENT_BUS_TRANSPORT } from '../module/event-bus.module-definition.js';
 
 /**
  * Publishes integration events straight to the transport. The promise resolves once the broker has
@@ -18,9 +9,8 @@ import type { EventBusModuleOptions } from '../module/event-bus.options.js';
 @Injectable()
 export class EventBus {
   constructor(
-    @Inject(EVENT_BUS_OPTIONS) private readonly options: EventBusModuleOptions,
     @Inject(EVENT_BUS_TRANSPORT) private readonly transport: Transport,
-    private readonly registry: EventTypeRegistry,
+    private readonly enveloper: EventEnveloper,
   ) {}
 
   /**
@@ -35,17 +25,7 @@ export class EventBus {
    * ```
    */
   async publish(events: object | readonly object[], options: EnvelopeOptions = {}): Promise<Envelope[]> {
-    const list: readonly object[] = Array.isArray(events) ? events : [events];
-    if (options.id !== undefined && list.length > 1) {
-      throw new ConfigurationError(
-        'EventBus.publish: an explicit id was given for several events',
-        'Ids must be unique: publish the events one by one.',
-      );
-    }
-    const envelopes = list.map((event) => {
-      const definition = this.registry.register(event.constructor as EventClass);
-      return createEnvelope({ ...options, type: definition.type, version: definition.version, source: this.options.service, data: event });
-    });
+    const envelopes = this.enveloper.wrap(events, options);
     await this.transport.publish(envelopes);
     return envelopes;
   }

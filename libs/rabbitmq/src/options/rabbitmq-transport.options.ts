@@ -1,3 +1,4 @@
+import type { TidingsLogger } from '@tidings/core';
 /** TLS settings for `amqps://` URLs. The server's certificate and host name are always verified. */
 export interface RabbitMqTlsOptions {
   /** Trusted CA certificates (PEM), when the server's CA is not in Node's default store. */
@@ -67,8 +68,4 @@ export interface RabbitMqTransportOptions {
 }
 
 /** The few logging calls the transport makes; Nest's `LoggerService` fits. */
-export interface TransportLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type TransportLogger = TidingsLogger;

@@ -1,13 +1,15 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { inboxTableName, type InboxTableOptions } from './inbox-table.js';
+import { tableName } from '../schema/table-name.js';
+import type { InboxTableOptions } from './inbox-table.js';
 
 /**
  * The inbox table as a TypeORM migration, to list with your own: `migrations: [createInboxMigration()]`.
  * One row per (consumer, message id) handled; `handled_at` lets old rows be deleted in bounded batches.
  */
 export function createInboxMigration(options: InboxTableOptions = {}): new () => MigrationInterface {
-  const table = inboxTableName(options);
-  const index = `"${(options.table ?? 'tidings_inbox').slice(0, 40)}_handled_at_idx"`;
+  const name = tableName('Inbox', 'tidings_inbox', options);
+  const table = name.qualified;
+  const index = name.index('handled_at_idx');
   return class TidingsInbox1795200000000 implements MigrationInterface {
     readonly name = 'TidingsInbox1795200000000';
 

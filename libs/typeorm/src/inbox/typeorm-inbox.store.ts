@@ -1,54 +1,67 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { TidingsError, type InboxKey, type InboxStore } from '@tidings/core';
+import type { InboxKey, InboxStore } from '@tidings/core';
 import type { DataSource, EntityManager } from 'typeorm';
+import { TransactionContext } from '../transaction/transaction-context.js';
 import { inboxTableName, type InboxTableOptions } from './inbox-table.js';
 
-/** A handler asked for the inbox transaction outside of one. */
-export class NoInboxTransactionError extends TidingsError {
-  readonly code = 'TIDINGS_NO_INBOX_TRANSACTION';
+/** Options of {@link TypeOrmInboxStore}. */
+export interface TypeOrmInboxOptions extends InboxTableOptions {
+  /**
+   * The transaction context handlers' effects join (and the outbox, to publish from a handler
+   * atomically). @default a context of its own on the data source
+   */
+  readonly transactions?: TransactionContext;
+}
 
-  constructor() {
-    super('No inbox transaction is active here', {
-      hint: 'Call manager() only inside a handler of a subscription that uses this TypeOrmInboxStore, and not after an await that left it (e.g. a timer).',
-    });
-  }
+/** What the inbox has seen: for metrics. */
+export interface InboxStats {
+  /** Deliveries handled (the inbox row and the effects committed). */
+  readonly handled: number;
+  /** Redeliveries of handled messages, acknowledged without running the handler. */
+  readonly duplicatesSkipped: number;
 }
 
 /**
  * The idempotent inbox on PostgreSQL: one transaction per delivery inserts the (consumer, message id) row and runs
- * the handler, whose effects go through {@link manager} into the same transaction. Both commit before the message
- * is acked, or neither does. A redelivery of a handled message finds the row and is skipped; a concurrent
- * delivery of the same message waits on the row's lock and is skipped once the first one commits (or runs, if it
- * rolled back). Effect: exactly once per consumer.
+ * the handler, whose effects go through {@link manager} (or the shared {@link TransactionContext}) into the same
+ * transaction. Both commit before the message is acked, or neither does. A redelivery of a handled message finds
+ * the row and is skipped; a concurrent delivery of the same message waits on the row's lock and is skipped once the
+ * first one commits (or runs, if it rolled back). Effect: exactly once per consumer.
  */
 export class TypeOrmInboxStore implements InboxStore {
+  readonly transactions: TransactionContext;
   private readonly table: string;
-  private readonly transaction = new AsyncLocalStorage<EntityManager>();
+  private counters = { handled: 0, duplicatesSkipped: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
-    options: InboxTableOptions = {},
+    options: TypeOrmInboxOptions = {},
   ) {
     this.table = inboxTableName(options);
+    this.transactions = options.transactions ?? new TransactionContext(dataSource);
   }
 
   async runOnce(key: InboxKey, work: () => Promise<void>): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    const ran = await this.transactions.begin(async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO ${this.table} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
         [key.consumer, key.messageId],
       );
       if (inserted.length === 0) return false;
-      await this.transaction.run(manager, work);
+      await work();
       return true;
     });
+    if (ran) this.counters.handled += 1;
+    else this.counters.duplicatesSkipped += 1;
+    return ran;
   }
 
   /** The transaction of the delivery being handled: write the handler's effects with it. */
   manager(): EntityManager {
-    const manager = this.transaction.getStore();
-    if (!manager) throw new NoInboxTransactionError();
-    return manager;
+    return this.transactions.manager('TypeOrmInboxStore.manager()');
+  }
+
+  stats(): InboxStats {
+    return { ...this.counters };
   }
 
   /**

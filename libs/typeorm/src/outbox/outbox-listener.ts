@@ -1,0 +1,90 @@
+import type { OutboxWatch, TidingsLogger } from '@tidings/core';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** The pg pool TypeORM's postgres driver keeps; its options are the connection's own (URL, host, credentials, TLS). */
+interface DriverWithPool {
+  readonly master?: { readonly options?: pg.ClientConfig };
+}
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 15_000;
+
+/**
+ * A dedicated connection that `LISTEN`s on the outbox channel and calls `wake` on every
+ * notification. Dedicated, not pooled: it holds the session for as long as it listens. When the
+ * connection drops it reconnects with backoff and wakes once on return, in case a commit was missed.
+ */
+export class OutboxListener implements OutboxWatch {
+  private client: pg.Client | undefined;
+  private closed = false;
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly channel: string,
+    private readonly wake: () => void,
+    private readonly onError: (error: Error) => void,
+    private readonly logger?: TidingsLogger,
+  ) {}
+
+  /** Connects and listens; rejects if the first connection fails (a wrong URL should fail at start). */
+  async open(): Promise<this> {
+    await this.connect();
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const config = (this.dataSource.driver as unknown as DriverWithPool).master?.options ?? {};
+    const client = new pg.Client({ ...config, application_name: 'tidings-outbox-listener' });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.closed) {
+      await client.end();
+      return;
+    }
+    this.client = client;
+    this.failures = 0;
+  }
+
+  private lost(client: pg.Client, error: Error): void {
+    if (this.closed || this.client !== client) return;
+    this.client = undefined;
+    client.end().catch(() => undefined);
+    this.onError(error);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    this.failures += 1;
+    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(this.failures - 1, 10));
+    this.retryTimer = setTimeout(() => {
+      this.connect().then(
+        () => {
+          this.logger?.log(`Outbox wake-ups re-established on channel ${this.channel}`);
+          this.wake();
+        },
+        () => this.scheduleReconnect(),
+      );
+    }, delay);
+    this.retryTimer.unref();
+  }
+}

@@ -1,0 +1,57 @@
+import type { TableName } from '../schema/table-name.js';
+
+/** The statements of the outbox, built once per table. */
+export interface OutboxSql {
+  readonly insert: string;
+  readonly claimHeads: string;
+  readonly claimFollowers: string;
+  readonly deletePublished: string;
+  readonly markPublished: string;
+  readonly recordFailure: string;
+  readonly backlog: string;
+  readonly purge: string;
+}
+
+/** Rows waiting and due, for a table alias. */
+const pendingDue = (alias: string): string => `${alias}.published_at IS NULL AND ${alias}.deliver_at <= now()`;
+
+export function outboxSql(name: TableName & { channel: string }): OutboxSql {
+  const t = name.qualified;
+  return {
+    // One round trip: the rows (in array order, so ids follow it) and the NOTIFY, both part of the caller's transaction.
+    insert: `WITH inserted AS (
+        INSERT INTO ${t} (message_id, type, partition_key, envelope, deliver_at)
+        SELECT u.message_id, u.type, u.partition_key, u.envelope::json, coalesce($5::timestamptz, now())
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(message_id, type, partition_key, envelope, n)
+        ORDER BY u.n
+        RETURNING 1)
+      SELECT pg_notify($6, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`,
+    // A keyed row is claimable only while it is its key's oldest due row (its "head"): locking the head
+    // is owning the key. Non-head rows are filtered before the lock, so they are never locked by anyone.
+    claimHeads: `SELECT o.id::text AS position, o.partition_key, o.envelope, o.attempts
+      FROM ${t} o
+      WHERE ${pendingDue('o')}
+        AND (o.partition_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM ${t} p
+          WHERE p.partition_key = o.partition_key AND p.id < o.id AND ${pendingDue('p')}))
+      ORDER BY o.id
+      LIMIT $1
+      FOR UPDATE OF o SKIP LOCKED`,
+    // The rows after the heads this claim owns: nobody else can claim them while the heads are locked.
+    claimFollowers: `SELECT o.id::text AS position, o.partition_key, o.envelope, o.attempts
+      FROM ${t} o
+      JOIN unnest($1::text[], $2::bigint[]) AS h(partition_key, head) ON o.partition_key = h.partition_key AND o.id > h.head
+      WHERE ${pendingDue('o')}
+      ORDER BY o.id
+      LIMIT $3`,
+    deletePublished: `DELETE FROM ${t} WHERE id = ANY($1::bigint[])`,
+    markPublished: `UPDATE ${t} SET published_at = now() WHERE id = ANY($1::bigint[])`,
+    recordFailure: `UPDATE ${t} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`,
+    backlog: `SELECT count(*)::int AS pending,
+        (count(*) FILTER (WHERE deliver_at <= now()))::int AS due,
+        min(deliver_at) FILTER (WHERE deliver_at <= now()) AS oldest_due_at
+      FROM ${t} WHERE published_at IS NULL`,
+    purge: `DELETE FROM ${t} WHERE id IN (
+        SELECT id FROM ${t} WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1) LIMIT $2)`,
+  };
+}

@@ -1,0 +1,155 @@
+import {
+  ConfigurationError,
+  EncodeError,
+  type Envelope,
+  type OutboxBacklog,
+  type OutboxClaim,
+  type OutboxRecord,
+  type OutboxStore,
+  type OutboxWatch,
+  type TidingsLogger,
+} from '@tidings/core';
+import type { DataSource, EntityManager } from 'typeorm';
+import { NoTransactionError } from '../transaction/no-transaction.error.js';
+import { OutboxListener } from './outbox-listener.js';
+import { outboxSql, type OutboxSql } from './outbox-sql.js';
+import { outboxTable, type OutboxTableOptions } from './outbox-table.js';
+import { PostgresOutboxClaim } from './postgres-outbox.claim.js';
+
+/** Options of {@link TypeOrmOutboxStore}. */
+export interface TypeOrmOutboxStoreOptions extends OutboxTableOptions {
+  /**
+   * Keep published rows this long (marked with `published_at`), then the relay purges them in
+   * bounded batches. 0 deletes each row as soon as the broker confirms it (fastest; nothing to purge).
+   * @default 0
+   */
+  readonly retainPublishedMs?: number;
+  /** Where the NOTIFY listener logs reconnects. @default none */
+  readonly logger?: TidingsLogger;
+}
+
+/** Options of one {@link TypeOrmOutboxStore.add}. */
+export interface OutboxAddOptions {
+  /** Publish no earlier than this. @default now */
+  readonly deliverAt?: Date;
+}
+
+interface ClaimedRow {
+  readonly position: string;
+  readonly partition_key: string | null;
+  readonly envelope: Envelope;
+  readonly attempts: number;
+}
+
+interface BacklogRow {
+  readonly pending: number;
+  readonly due: number;
+  readonly oldest_due_at: Date | null;
+}
+
+const byPosition = (a: ClaimedRow, b: ClaimedRow): number =>
+  a.position.length - b.position.length || (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
+
+/**
+ * The transactional outbox on PostgreSQL through TypeORM. {@link add} writes events with the caller's
+ * transaction; the rest is the {@link OutboxStore} an `OutboxRelay` drains.
+ */
+export class TypeOrmOutboxStore implements OutboxStore {
+  private readonly sql: OutboxSql;
+  private readonly channel: string;
+  private readonly retainSeconds: number;
+
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly options: TypeOrmOutboxStoreOptions = {},
+  ) {
+    const table = outboxTable(options);
+    this.sql = outboxSql(table);
+    this.channel = table.channel;
+    const retain = options.retainPublishedMs ?? 0;
+    if (!(Number.isFinite(retain) && retain >= 0)) {
+      throw new ConfigurationError(
+        `retainPublishedMs must be 0 or more milliseconds, got ${retain}`,
+        'Use 0 to delete rows once published.',
+      );
+    }
+    this.retainSeconds = retain / 1000;
+  }
+
+  /**
+   * Writes `envelopes` as outbox rows with `manager`, which must be inside a transaction: they commit
+   * (and the relay is notified) with the caller's changes, or roll back with them.
+   */
+  async add(manager: EntityManager, envelopes: readonly Envelope[], options: OutboxAddOptions = {}): Promise<void> {
+    if (envelopes.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) throw new NoTransactionError('Writing to the outbox');
+    const serialized = envelopes.map((envelope) => {
+      try {
+        return JSON.stringify(envelope);
+      } catch (cause) {
+        throw new EncodeError(envelope.type, cause);
+      }
+    });
+    const deliverAt = options.deliverAt;
+    if (deliverAt !== undefined && Number.isNaN(deliverAt.getTime())) {
+      throw new ConfigurationError('Outbox deliverAt is an invalid Date', 'Pass a valid Date, or omit deliverAt to publish now.');
+    }
+    await manager.query(this.sql.insert, [
+      envelopes.map((e) => e.id),
+      envelopes.map((e) => e.type),
+      envelopes.map((e) => e.partitionkey ?? null),
+      serialized,
+      deliverAt ?? null,
+      this.channel,
+    ]);
+  }
+
+  async claim(limit: number): Promise<OutboxClaim | undefined> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      const heads: ClaimedRow[] = await runner.query(this.sql.claimHeads, [limit]);
+      if (heads.length === 0) {
+        await runner.rollbackTransaction();
+        await runner.release();
+        return undefined;
+      }
+      let rows = heads;
+      const owned = heads.filter((row) => row.partition_key !== null);
+      if (owned.length > 0 && heads.length < limit) {
+        const followers: ClaimedRow[] = await runner.query(this.sql.claimFollowers, [
+          owned.map((row) => row.partition_key),
+          owned.map((row) => row.position),
+          limit - heads.length,
+        ]);
+        if (followers.length > 0) rows = [...heads, ...followers].sort(byPosition);
+      }
+      const records = rows.map((row): OutboxRecord => ({ position: row.position, envelope: row.envelope, attempts: row.attempts }));
+      return new PostgresOutboxClaim(runner, records, this.sql, this.retainSeconds > 0);
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async watch(wake: () => void, onError: (error: Error) => void): Promise<OutboxWatch> {
+    return new OutboxListener(this.dataSource, this.channel, wake, onError, this.options.logger).open();
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const [row]: BacklogRow[] = await this.dataSource.query(this.sql.backlog);
+    return {
+      pending: row?.pending ?? 0,
+      due: row?.due ?? 0,
+      ...(row?.oldest_due_at && { oldestDueAt: new Date(row.oldest_due_at) }),
+    };
+  }
+
+  async purgePublished(limit: number): Promise<number> {
+    if (this.retainSeconds === 0) return 0;
+    const result: unknown = await this.dataSource.query(this.sql.purge, [this.retainSeconds, limit]);
+    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+  }
+}
