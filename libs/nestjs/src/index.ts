@@ -1,6 +1,6 @@
 export * from './module/event-bus.module.js';
 export * from './module/event-bus.options.js';
-export { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, type EventBusModuleExtras } from './module/event-bus.module-definition.js';
+export { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY, type EventBusModuleExtras } from './module/event-bus.module-definition.js';
 export * from './decorators/on-event.decorator.js';
 export * from './publishing/event-bus.js';
 export type { HandlerDescriptor } from './discovery/handler.descriptor.js';

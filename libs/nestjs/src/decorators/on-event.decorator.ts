@@ -18,6 +18,12 @@ export interface OnEventOptions {
   readonly prefetch?: number;
   /** Deliveries handled at once per consumer of this subscription. */
   readonly concurrency?: number;
+  /**
+   * Run each delivery in a database transaction through the module's `inbox`: the inbox row and the
+   * handler's effects commit together before the ack, and a redelivery of a handled message is acked
+   * without running the handler. Handlers sharing a subscription must agree.
+   */
+  readonly transactional?: boolean;
 }
 
 /** What `@OnEvent` records on a method: the event class or topic patterns, and options. */

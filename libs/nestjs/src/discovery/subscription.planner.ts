@@ -10,12 +10,15 @@ import {
 } from '@tidings/core';
 import type { ResolvedSubscriptionDefaults } from '../module/event-bus.options.js';
 import { checkFlowControl, NAME_FORMAT } from '../module/options.validation.js';
+import type { OnEventOptions } from '../decorators/on-event.decorator.js';
 import type { HandlerDescriptor } from './handler.descriptor.js';
 
 /** One subscription to open: the transport's view and the handlers sharing it. */
 export interface PlannedSubscription {
   readonly subscription: Subscription;
   readonly bindings: readonly HandlerBinding[];
+  /** Handle through the inbox (see `OnEventOptions.transactional`). */
+  readonly transactional: boolean;
 }
 
 const kebab = (name: string): string =>
@@ -67,8 +70,12 @@ function bind(descriptor: HandlerDescriptor, defaults: ResolvedSubscriptionDefau
 }
 
 /** The one value a group of handlers agrees on, or an error naming those that disagree. */
-function agreed(queue: string, option: 'prefetch' | 'concurrency', group: readonly HandlerDescriptor[]): number | undefined {
-  const values = new Map(group.filter((d) => d.options[option] !== undefined).map((d) => [d.name, d.options[option] as number]));
+function agreed<K extends 'prefetch' | 'concurrency' | 'transactional'>(
+  queue: string,
+  option: K,
+  group: readonly HandlerDescriptor[],
+): NonNullable<OnEventOptions[K]> | undefined {
+  const values = new Map(group.flatMap((d) => (d.options[option] === undefined ? [] : [[d.name, d.options[option]] as const])));
   if (new Set(values.values()).size > 1) {
     throw new ConfigurationError(
       `Handlers sharing subscription ${queue} disagree on ${option}: ${[...values].map(([n, v]) => `${n}=${v}`).join(', ')}`,
@@ -136,6 +143,7 @@ export function planSubscriptions(
     checkFlowControl(prefetch, concurrency, `Subscription ${queue} (${group.map((d) => d.name).join(', ')})`);
     const patterns = bindings.flatMap((b) => ('event' in b.target ? [TopicPattern.parse(b.target.event.type)] : b.target.patterns));
     const retryTiersMs = [...new Set(bindings.flatMap((b) => b.retry.options.tiersMs))].sort((a, b) => a - b);
-    return { subscription: { name: queue, service, patterns, prefetch, concurrency, retryTiersMs }, bindings };
+    const transactional = agreed(queue, 'transactional', group) ?? defaults.transactional;
+    return { subscription: { name: queue, service, patterns, prefetch, concurrency, retryTiersMs }, bindings, transactional };
   });
 }

@@ -7,10 +7,10 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ConfigurationError, EventTypeRegistry, HandlerPipeline, type DeliveryReport, type Transport } from '@tidings/core';
+import { ConfigurationError, EventTypeRegistry, HandlerPipeline, OutboxRelay, type DeliveryReport, type Transport } from '@tidings/core';
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
 import { planSubscriptions } from '../discovery/subscription.planner.js';
-import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT } from './event-bus.module-definition.js';
+import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from './event-bus.module-definition.js';
 import type { EventBusModuleOptions } from './event-bus.options.js';
 import { validateModuleOptions } from './options.validation.js';
 
@@ -34,6 +34,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
     @Inject(EVENT_BUS_TRANSPORT) private readonly transport: Transport,
     private readonly explorer: EventHandlerExplorer,
     private readonly registry: EventTypeRegistry,
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay | null,
   ) {
     this.resolved = validateModuleOptions({ ...options, transport });
     this.logger = options.logger ?? new Logger('EventBus');
@@ -41,6 +42,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
 
   async onModuleInit(): Promise<void> {
     await this.transport.start();
+    await this.relay?.start();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -53,12 +55,19 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
       );
     }
     const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry);
-    for (const { subscription, bindings } of plans) {
+    for (const { subscription, bindings, transactional } of plans) {
+      if (transactional && !inbox) {
+        throw new ConfigurationError(
+          `Subscription ${subscription.name} (${bindings.map((b) => b.name).join(', ')}) is transactional, but EventBusModule has no inbox`,
+          "Pass an inbox, e.g. inbox: new TypeOrmInboxStore(dataSource) from '@tidings/typeorm', or drop transactional.",
+          { subscription: subscription.name },
+        );
+      }
       const pipeline = new HandlerPipeline({
         subscription: subscription.name,
         handlers: bindings,
         maxMessageBytes: this.resolved.maxMessageBytes,
-        ...(inbox && { inbox }),
+        ...(transactional && inbox && { inbox }),
         ...(middleware && { middleware }),
         onSettled: (report) => this.logOutcome(report),
       });
@@ -71,6 +80,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.relay?.stop();
     await this.transport.stop();
   }
 

@@ -22,3 +22,9 @@ export const {
  * (`overrideProvider(EVENT_BUS_TRANSPORT).useValue(...)`) to run an application module on another transport.
  */
 export const EVENT_BUS_TRANSPORT = Symbol('tidings:event-bus-transport');
+
+/**
+ * Injection token of the module's `OutboxRelay`, or `null` when the module runs none (no `outbox`
+ * option). Health checks and metrics read its `stats()` and `lag()`.
+ */
+export const OUTBOX_RELAY = Symbol('tidings:outbox-relay');

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ErrorClass, InboxStore, PipelineStep, RetryOptions, Transport } from '@tidings/core';
+import type { ErrorClass, InboxStore, OutboxRelayOptions, OutboxStore, PipelineStep, RetryOptions, Transport } from '@tidings/core';
 
 /** Defaults applied to every subscription unless a handler's `@OnEvent` options say otherwise. */
 export interface SubscriptionDefaults {
@@ -13,6 +13,8 @@ export interface SubscriptionDefaults {
   readonly retryOn?: readonly ErrorClass[];
   /** Errors to dead-letter at once. @default [] */
   readonly deadLetterOn?: readonly ErrorClass[];
+  /** Whether subscriptions run through the inbox unless `@OnEvent` says otherwise. @default false */
+  readonly transactional?: boolean;
 }
 
 /** Options of `EventBusModule.forRoot` / `forRootAsync`. */
@@ -28,12 +30,25 @@ export interface EventBusModuleOptions {
   readonly defaults?: SubscriptionDefaults;
   /** Largest accepted message body, checked before parsing. @default 1 MiB */
   readonly maxMessageBytes?: number;
-  /** Makes every subscription idempotent per (message id, subscription). @default none */
+  /**
+   * The idempotent inbox of transactional subscriptions (`@OnEvent(..., { transactional: true })`, or
+   * `defaults.transactional`): each is handled at most once per (message id, subscription). @default none
+   */
   readonly inbox?: InboxStore;
+  /** Runs an outbox relay in this application, publishing what the store holds through the transport. @default none */
+  readonly outbox?: OutboxModuleOptions;
   /** Steps run before each handler (tracing, metrics, logging context). @default [] */
   readonly middleware?: readonly PipelineStep[];
   /** Where subscriptions, retries and dead letters are logged. @default new Logger('EventBus') */
   readonly logger?: LoggerService;
+}
+
+/** The outbox relay of {@link EventBusModuleOptions.outbox}. */
+export interface OutboxModuleOptions {
+  /** Where the outbox lives, e.g. `new TypeOrmOutboxStore(dataSource)` from @tidings/typeorm. */
+  readonly store: OutboxStore;
+  /** Relay tuning; its logger defaults to the module's. */
+  readonly relay?: OutboxRelayOptions;
 }
 
 /** Options with every default applied. */
@@ -43,6 +58,7 @@ export interface ResolvedSubscriptionDefaults {
   readonly retry: RetryOptions;
   readonly retryOn: readonly ErrorClass[];
   readonly deadLetterOn: readonly ErrorClass[];
+  readonly transactional: boolean;
 }
 
 /** Default prefetch of a subscription's consumer. */

@@ -53,6 +53,7 @@ export function validateModuleOptions(options: EventBusModuleOptions): { default
     retry: given.retry ?? {},
     retryOn: given.retryOn ?? [],
     deadLetterOn: given.deadLetterOn ?? [],
+    transactional: given.transactional ?? false,
   };
   checkFlowControl(defaults.prefetch, defaults.concurrency, "EventBusModule option 'defaults'");
   const maxMessageBytes = requirePositiveInteger(
