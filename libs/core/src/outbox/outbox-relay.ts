@@ -75,10 +75,13 @@ export class OutboxRelay {
     if (this.options.listen && this.store.watch) {
       this.watch = await this.store.watch(
         () => this.signal.notify(),
-        (error) =>
+        (error) => {
           this.options.logger.warn(
             `Outbox wake-ups lost (${describe(error)}); polling every ${this.options.pollIntervalMs} ms until they return`,
-          ),
+          );
+          // Commits may go unannounced from now on: claim at once (and back off if the database is what went away).
+          this.signal.notify();
+        },
       );
     }
     this.workers = Array.from({ length: this.options.batchesInFlight }, () => this.work());
