@@ -198,4 +198,16 @@ describe('TypeOrmInboxStore on the real PostgreSQL', () => {
     expect(await inbox.deleteHandledBefore(cutoff, 10)).toBe(0);
     expect(await inboxRows()).toBe(1);
   });
+
+  it('purges rows past its retention (default 7 days), keeping newer ones', async () => {
+    for (let i = 0; i < 3; i++) await inbox.runOnce({ messageId: `old${i}`, consumer: 'c' }, async () => undefined);
+    await source.query(`UPDATE "${db.schema}".tidings_inbox SET handled_at = now() - interval '7 days 1 minute'`);
+    await inbox.runOnce({ messageId: 'day-old', consumer: 'c' }, async () => undefined);
+    await source.query(`UPDATE "${db.schema}".tidings_inbox SET handled_at = now() - interval '1 day' WHERE message_id = 'day-old'`);
+    expect(inbox.retentionMs).toBe(7 * 24 * 3600 * 1000);
+    expect(await inbox.purgeExpired(2)).toBe(2);
+    expect(await inbox.purgeExpired(2)).toBe(1);
+    expect(await inboxRows()).toBe(1);
+    expect(inbox.stats()).toEqual({ handled: 4, duplicatesSkipped: 0 });
+  });
 });

@@ -170,7 +170,7 @@ describe('EventBusModule with the TypeORM outbox and inbox', () => {
   });
 });
 
-describe('EventBusModule transactional subscriptions without an inbox', () => {
+describe('EventBusModule transactional subscriptions, misconfigured', () => {
   it('fails at startup naming the subscription', async () => {
     @Injectable()
     class Handler {
@@ -186,5 +186,34 @@ describe('EventBusModule transactional subscriptions without an inbox', () => {
     await expect(NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false })).rejects.toThrow(
       /shop\.handler\.handle \(Handler\.handle\) is transactional, but EventBusModule has no inbox/,
     );
+  });
+
+  it('fails at startup when the inbox forgets handled messages before the retry schedule ends', async () => {
+    const db = await testDatabase('nestret');
+    const dataSource = await db.connect(2);
+    try {
+      @Injectable()
+      class Handler {
+        @OnEvent(OrderPlaced, { transactional: true, retry: { maxAttempts: 4, tiersMs: [1000, 60_000] } })
+        handle(): void {}
+      }
+      @Module({
+        imports: [
+          EventBusModule.forRoot({
+            service: 'shop',
+            transport: new MemoryTransport(),
+            inbox: new TypeOrmInboxStore(dataSource, { schema: db.schema, retainHandledMs: 60_000 }),
+            logger: { log() {}, warn() {}, error() {} },
+          }),
+        ],
+        providers: [Handler],
+      })
+      class AppModule {}
+      await expect(NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false })).rejects.toThrow(
+        'Subscription shop.handler.handle may retry a message for up to 180000 ms, longer than the inbox keeps handled messages (60000 ms)',
+      );
+    } finally {
+      await db.dispose();
+    }
   });
 });

@@ -11,4 +11,11 @@ export interface InboxKey {
 export interface InboxStore {
   /** Runs `work` unless `key` was recorded already; resolves `true` if it ran, `false` if skipped. */
   runOnce(key: InboxKey, work: () => Promise<void>): Promise<boolean>;
+  /**
+   * How long handled keys are kept. A redelivery later than this runs the handler again, so it must
+   * exceed the longest retry schedule of every subscription using the store (frameworks check it).
+   */
+  readonly retentionMs?: number;
+  /** Deletes up to `limit` keys older than {@link retentionMs}; returns how many. Called periodically. */
+  purgeExpired?(limit: number): Promise<number>;
 }

@@ -7,6 +7,12 @@ const withRandom = (value: number, options: RetryOptions = {}): RetryPolicy => n
 const exact = (options: RetryOptions = {}): RetryPolicy => new RetryPolicy({ jitter: 0, ...options });
 
 describe('RetryPolicy', () => {
+  it('bounds the retry horizon by every retry waiting the largest tier', () => {
+    expect(new RetryPolicy().horizonMs()).toBe(4 * 60_000);
+    expect(new RetryPolicy({ maxAttempts: 1 }).horizonMs()).toBe(0);
+    expect(new RetryPolicy({ maxAttempts: 3, tiersMs: [50, 200] }).horizonMs()).toBe(400);
+  });
+
   it('has safe defaults', () => {
     expect(DEFAULT_RETRY_OPTIONS).toEqual({
       maxAttempts: 5,

@@ -68,6 +68,12 @@ export class RetryPolicy {
     return { retry: true, delayMs: this.tierFor(this.backoff(attempt)) };
   }
 
+  /** An upper bound of the time from a message's first attempt to its last: every retry at the largest tier. */
+  horizonMs(): number {
+    const { maxAttempts, tiersMs } = this.options;
+    return (maxAttempts - 1) * Math.max(...tiersMs);
+  }
+
   /**
    * The computed delay after `attempt` failed, before mapping: capped exponential with jitter, clamped so it
    * never exceeds `maxDelayMs` (at the cap the spread is one-sided: from `maxDelayMs × (1 − jitter)` to the cap).

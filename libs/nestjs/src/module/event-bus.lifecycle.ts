@@ -7,12 +7,24 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ConfigurationError, EventTypeRegistry, HandlerPipeline, OutboxRelay, type DeliveryReport, type Transport } from '@tidings/core';
+import {
+  ConfigurationError,
+  EventTypeRegistry,
+  HandlerPipeline,
+  OutboxRelay,
+  type DeliveryReport,
+  type HandlerBinding,
+  type InboxStore,
+  type Transport,
+} from '@tidings/core';
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
 import { planSubscriptions } from '../discovery/subscription.planner.js';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from './event-bus.module-definition.js';
 import type { EventBusModuleOptions } from './event-bus.options.js';
 import { validateModuleOptions } from './options.validation.js';
+
+const INBOX_PURGE_INTERVAL_MS = 60_000;
+const INBOX_PURGE_BATCH = 5000;
 
 const describeDelay = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
@@ -28,6 +40,7 @@ const describeDelay = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s`
 export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: LoggerService;
   private readonly resolved: ReturnType<typeof validateModuleOptions>;
+  private inboxPurge: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     @Inject(EVENT_BUS_OPTIONS) private readonly options: EventBusModuleOptions,
@@ -55,6 +68,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
       );
     }
     const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry);
+    if (plans.some((plan) => plan.transactional)) this.startInboxPurge();
     for (const { subscription, bindings, transactional } of plans) {
       if (transactional && !inbox) {
         throw new ConfigurationError(
@@ -63,6 +77,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
           { subscription: subscription.name },
         );
       }
+      if (transactional && inbox) this.checkInboxRetention(subscription.name, bindings, inbox);
       const pipeline = new HandlerPipeline({
         subscription: subscription.name,
         handlers: bindings,
@@ -79,7 +94,35 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
     }
   }
 
+  private checkInboxRetention(subscription: string, bindings: readonly HandlerBinding[], inbox: InboxStore): void {
+    if (inbox.retentionMs === undefined) return;
+    const horizonMs = Math.max(...bindings.map((b) => b.retry.horizonMs()));
+    if (inbox.retentionMs <= horizonMs) {
+      throw new ConfigurationError(
+        `Subscription ${subscription} may retry a message for up to ${horizonMs} ms, longer than the inbox keeps handled messages (${inbox.retentionMs} ms)`,
+        'A redelivery after the inbox forgot the message would run the handler again: raise the inbox retention or shorten the retry schedule.',
+        { subscription, horizonMs, retentionMs: inbox.retentionMs },
+      );
+    }
+  }
+
+  private startInboxPurge(): void {
+    const inbox = this.options.inbox;
+    const purgeExpired = inbox?.purgeExpired?.bind(inbox);
+    if (!purgeExpired) return;
+    const purge = async (): Promise<void> => {
+      try {
+        while ((await purgeExpired(INBOX_PURGE_BATCH)) === INBOX_PURGE_BATCH);
+      } catch (error) {
+        this.logger.warn(`Purging expired inbox rows failed (${error instanceof Error ? error.message : String(error)}); will try again`);
+      }
+    };
+    this.inboxPurge = setInterval(() => void purge(), INBOX_PURGE_INTERVAL_MS);
+    this.inboxPurge.unref();
+  }
+
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.inboxPurge);
     await this.relay?.stop();
     await this.transport.stop();
   }

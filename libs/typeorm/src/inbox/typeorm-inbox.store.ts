@@ -1,4 +1,4 @@
-import type { InboxKey, InboxStore } from '@tidings/core';
+import { ConfigurationError, type InboxKey, type InboxStore } from '@tidings/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TransactionContext } from '../transaction/transaction-context.js';
 import { inboxTableName, type InboxTableOptions } from './inbox-table.js';
@@ -10,6 +10,11 @@ export interface TypeOrmInboxOptions extends InboxTableOptions {
    * atomically). @default a context of its own on the data source
    */
   readonly transactions?: TransactionContext;
+  /**
+   * How long handled (consumer, message id) rows are kept before {@link TypeOrmInboxStore.purgeExpired}
+   * deletes them; longer than any retry schedule (the event bus checks). @default 7 days
+   */
+  readonly retainHandledMs?: number;
 }
 
 /** What the inbox has seen: for metrics. */
@@ -29,6 +34,7 @@ export interface InboxStats {
  */
 export class TypeOrmInboxStore implements InboxStore {
   readonly transactions: TransactionContext;
+  readonly retentionMs: number;
   private readonly table: string;
   private counters = { handled: 0, duplicatesSkipped: 0 };
 
@@ -38,6 +44,13 @@ export class TypeOrmInboxStore implements InboxStore {
   ) {
     this.table = inboxTableName(options);
     this.transactions = options.transactions ?? new TransactionContext(dataSource);
+    this.retentionMs = options.retainHandledMs ?? 7 * 24 * 3600 * 1000;
+    if (!(Number.isFinite(this.retentionMs) && this.retentionMs > 0)) {
+      throw new ConfigurationError(
+        `retainHandledMs must be a positive number of milliseconds, got ${this.retentionMs}`,
+        'The default is 7 days.',
+      );
+    }
   }
 
   async runOnce(key: InboxKey, work: () => Promise<void>): Promise<boolean> {
@@ -62,6 +75,11 @@ export class TypeOrmInboxStore implements InboxStore {
 
   stats(): InboxStats {
     return { ...this.counters };
+  }
+
+  /** Deletes up to `limit` rows older than the retention; returns how many. */
+  purgeExpired(limit = 10_000): Promise<number> {
+    return this.deleteHandledBefore(new Date(Date.now() - this.retentionMs), limit);
   }
 
   /**
