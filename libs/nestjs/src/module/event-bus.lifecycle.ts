@@ -55,7 +55,6 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
 
   async onModuleInit(): Promise<void> {
     await this.transport.start();
-    await this.relay?.start();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -68,7 +67,6 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
       );
     }
     const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry);
-    if (plans.some((plan) => plan.transactional)) this.startInboxPurge();
     for (const { subscription, bindings, transactional } of plans) {
       if (transactional && !inbox) {
         throw new ConfigurationError(
@@ -92,6 +90,9 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
           `(prefetch ${subscription.prefetch}, concurrency ${subscription.concurrency}, retry tiers ${subscription.retryTiersMs.map(describeDelay).join('/')})`,
       );
     }
+    if (plans.some((plan) => plan.transactional)) this.startInboxPurge();
+    // After the subscriptions, so this application's own queues exist before its backlog is published into them.
+    await this.relay?.start();
   }
 
   private checkInboxRetention(subscription: string, bindings: readonly HandlerBinding[], inbox: InboxStore): void {
