@@ -165,7 +165,7 @@ describe('EventBusModule with the TypeORM outbox and inbox', () => {
     expect(invoices.map((r) => r.order_id)).toEqual(['o-1', 'o-2']);
 
     const relay = app.get<OutboxRelay | null>(OUTBOX_RELAY);
-    expect(relay?.stats()).toMatchObject({ state: 'running', published: 4, failedAttempts: 0 });
+    await eventually(() => expect(relay?.stats()).toMatchObject({ state: 'running', published: 4, failedAttempts: 0 }));
     expect(await relay?.lag()).toMatchObject({ pending: 0, due: 0, oldestDueAgeMs: 0 });
   });
 });

@@ -144,9 +144,11 @@ describe('Outbox relay through a database restart (throwaway PostgreSQL)', () =>
     await eventually(() => expect(received.size).toBeGreaterThanOrEqual(400), { timeoutMs: 30_000 });
     expect([...before, ...after].every((e) => received.has(e.id))).toBe(true);
     expect(relay.stats().consecutiveFailures).toBe(0);
-    // Every worker is idle now, waiting for a wake-up (the next poll is minutes away): only NOTIFY can bring this one.
+    // Every worker is idle now, waiting for a wake-up (the next poll is minutes away). A writer on another
+    // DataSource is another process to the relay: only its NOTIFY, through the re-established LISTEN, can bring this one.
+    const elsewhere = await db.connect(2);
     const [last] = envelopes(1, 400);
-    await addInTransactions(source, store, [last!]);
+    await addInTransactions(elsewhere, new TypeOrmOutboxStore(elsewhere, { schema: db.schema }), [last!]);
     await eventually(() => expect(received.has(last!.id)).toBe(true), { timeoutMs: 5000 });
   }, 120_000);
 });

@@ -2,7 +2,8 @@ import type { TableName } from '../schema/table-name.js';
 
 /** The statements of the outbox, built once per table. */
 export interface OutboxSql {
-  readonly insert: string;
+  readonly insertOne: string;
+  readonly insertMany: string;
   readonly claimHeads: string;
   readonly claimFollowers: string;
   readonly deletePublished: string;
@@ -15,17 +16,16 @@ export interface OutboxSql {
 /** Rows waiting and due, for a table alias. */
 const pendingDue = (alias: string): string => `${alias}.published_at IS NULL AND ${alias}.deliver_at <= now()`;
 
-export function outboxSql(name: TableName & { channel: string }): OutboxSql {
+export function outboxSql(name: TableName): OutboxSql {
   const t = name.qualified;
   return {
-    // One round trip: the rows (in array order, so ids follow it) and the NOTIFY, both part of the caller's transaction.
-    insert: `WITH inserted AS (
-        INSERT INTO ${t} (message_id, type, partition_key, envelope, deliver_at)
-        SELECT u.message_id, u.type, u.partition_key, u.envelope::json, coalesce($5::timestamptz, now())
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(message_id, type, partition_key, envelope, n)
-        ORDER BY u.n
-        RETURNING 1)
-      SELECT pg_notify($6, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`,
+    insertOne: `INSERT INTO ${t} (message_id, type, partition_key, envelope, deliver_at)
+      VALUES ($1, $2, $3, $4::json, coalesce($5::timestamptz, now()))`,
+    // Several rows in one statement, in array order (so their ids follow it).
+    insertMany: `INSERT INTO ${t} (message_id, type, partition_key, envelope, deliver_at)
+      SELECT u.message_id, u.type, u.partition_key, u.envelope::json, coalesce($5::timestamptz, now())
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(message_id, type, partition_key, envelope, n)
+      ORDER BY u.n`,
     // A keyed row is claimable only while it is its key's oldest due row (its "head"): locking the head
     // is owning the key. Non-head rows are filtered before the lock, so they are never locked by anyone.
     claimHeads: `SELECT o.id::text AS position, o.partition_key, o.envelope, o.attempts

@@ -11,6 +11,7 @@ import {
 } from '@tidings/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { NoTransactionError } from '../transaction/no-transaction.error.js';
+import { CommitSignal } from './commit-signal.js';
 import { OutboxListener } from './outbox-listener.js';
 import { outboxSql, type OutboxSql } from './outbox-sql.js';
 import { outboxTable, type OutboxTableOptions } from './outbox-table.js';
@@ -24,6 +25,13 @@ export interface TypeOrmOutboxStoreOptions extends OutboxTableOptions {
    * @default 0
    */
   readonly retainPublishedMs?: number;
+  /**
+   * After each commit that wrote rows, send a NOTIFY so relays in other processes wake at once (one at a
+   * time per process, coalescing the commits meanwhile). Relays in this process are woken directly
+   * either way. Turn off when every relay runs beside its writers, or behind a transaction pooler.
+   * @default true
+   */
+  readonly notify?: boolean;
   /** Where the NOTIFY listener logs reconnects. @default none */
   readonly logger?: TidingsLogger;
 }
@@ -58,6 +66,7 @@ export class TypeOrmOutboxStore implements OutboxStore {
   private readonly sql: OutboxSql;
   private readonly channel: string;
   private readonly retainSeconds: number;
+  private readonly commits: CommitSignal;
 
   constructor(
     readonly dataSource: DataSource,
@@ -74,15 +83,18 @@ export class TypeOrmOutboxStore implements OutboxStore {
       );
     }
     this.retainSeconds = retain / 1000;
+    this.commits = CommitSignal.of(dataSource);
+    if (options.notify ?? true) this.commits.notifyOn(this.channel);
   }
 
   /**
    * Writes `envelopes` as outbox rows with `manager`, which must be inside a transaction: they commit
-   * (and the relay is notified) with the caller's changes, or roll back with them.
+   * with the caller's changes (relays are woken right after the commit), or roll back with them.
    */
   async add(manager: EntityManager, envelopes: readonly Envelope[], options: OutboxAddOptions = {}): Promise<void> {
     if (envelopes.length === 0) return;
     if (!manager.queryRunner?.isTransactionActive) throw new NoTransactionError('Writing to the outbox');
+    const runner = manager.queryRunner;
     const serialized = envelopes.map((envelope) => {
       try {
         return JSON.stringify(envelope);
@@ -94,14 +106,19 @@ export class TypeOrmOutboxStore implements OutboxStore {
     if (deliverAt !== undefined && Number.isNaN(deliverAt.getTime())) {
       throw new ConfigurationError('Outbox deliverAt is an invalid Date', 'Pass a valid Date, or omit deliverAt to publish now.');
     }
-    await manager.query(this.sql.insert, [
-      envelopes.map((e) => e.id),
-      envelopes.map((e) => e.type),
-      envelopes.map((e) => e.partitionkey ?? null),
-      serialized,
-      deliverAt ?? null,
-      this.channel,
-    ]);
+    const [only] = envelopes;
+    if (envelopes.length === 1 && only) {
+      await manager.query(this.sql.insertOne, [only.id, only.type, only.partitionkey ?? null, serialized[0], deliverAt ?? null]);
+    } else {
+      await manager.query(this.sql.insertMany, [
+        envelopes.map((e) => e.id),
+        envelopes.map((e) => e.type),
+        envelopes.map((e) => e.partitionkey ?? null),
+        serialized,
+        deliverAt ?? null,
+      ]);
+    }
+    this.commits.wrote(runner, this.channel);
   }
 
   async claim(limit: number): Promise<OutboxClaim | undefined> {
@@ -134,8 +151,24 @@ export class TypeOrmOutboxStore implements OutboxStore {
     }
   }
 
+  /**
+   * Wakes `wake` after every commit that wrote rows: at once for writers in this process (TypeORM's
+   * after-commit event), through `LISTEN` for writers in other processes (their after-commit NOTIFY).
+   */
   async watch(wake: () => void, onError: (error: Error) => void): Promise<OutboxWatch> {
-    return new OutboxListener(this.dataSource, this.channel, wake, onError, this.options.logger).open();
+    const unlisten = this.commits.listen(this.channel, wake);
+    try {
+      const listener = await new OutboxListener(this.dataSource, this.channel, wake, onError, this.options.logger).open();
+      return {
+        close: async () => {
+          unlisten();
+          await listener.close();
+        },
+      };
+    } catch (error) {
+      unlisten();
+      throw error;
+    }
   }
 
   async backlog(): Promise<OutboxBacklog> {
