@@ -57,6 +57,7 @@ export class OutboxRelay {
   private counters = { published: 0, unroutable: 0, failedAttempts: 0, claims: 0 };
   private lastError: string | undefined;
   private stopping: Promise<void> | undefined;
+  private epoch = 0;
 
   constructor(
     private readonly store: OutboxStore,
@@ -84,7 +85,9 @@ export class OutboxRelay {
         },
       );
     }
-    this.workers = Array.from({ length: this.options.batchesInFlight }, () => this.work());
+    this.epoch += 1;
+    const epoch = this.epoch;
+    this.workers = Array.from({ length: this.options.batchesInFlight }, () => this.work(epoch));
     if (this.store.purgePublished) {
       this.purgeTimer = setInterval(() => void this.purge(), this.options.purgeIntervalMs);
       this.purgeTimer.unref();
@@ -146,8 +149,9 @@ export class OutboxRelay {
     this.watch = undefined;
   }
 
-  private async work(): Promise<void> {
-    while (this.running) {
+  /** One worker of the start numbered `epoch`: a worker stuck past a timed-out stop must not rejoin a later start. */
+  private async work(epoch: number): Promise<void> {
+    while (this.running && epoch === this.epoch) {
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) {
         await this.signal.wait(Number.POSITIVE_INFINITY, pause);
