@@ -1,6 +1,11 @@
+import type pg from 'pg';
 import type { DataSource, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+import { dedicatedClient } from './dedicated-connection.js';
 
 type Listener = () => void;
+
+/** How long the NOTIFY connection stays open without commits. */
+const NOTIFIER_IDLE_MS = 1000;
 
 /**
  * Hears the commits of transactions that wrote outbox rows, through TypeORM's after-commit event,
@@ -28,6 +33,8 @@ export class CommitSignal {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly notifying = new Map<string, 'sending' | 'again'>();
   private readonly notifyChannels = new Set<string>();
+  private notifier: Promise<pg.Client> | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(private readonly dataSource: DataSource) {
     const subscriber: EntitySubscriberInterface = {
@@ -72,6 +79,29 @@ export class CommitSignal {
     }
   }
 
+  /** On a connection of its own, so producers never wait for a pooled connection behind a NOTIFY. */
+  private async sendNotify(channel: string): Promise<void> {
+    clearTimeout(this.idleTimer);
+    if (!this.dataSource.isInitialized) return;
+    if (!this.notifier) {
+      const client = dedicatedClient(this.dataSource, 'tidings-outbox-notifier');
+      client.on('error', () => this.dropNotifier());
+      this.notifier = client.connect().then(() => client);
+    }
+    const client = await this.notifier;
+    await client.query(`SELECT pg_notify($1, '')`, [channel]);
+    // Closed when commits stop for a while, so a destroyed DataSource leaves no connection behind.
+    this.idleTimer = setTimeout(() => this.dropNotifier(), NOTIFIER_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private dropNotifier(): void {
+    clearTimeout(this.idleTimer);
+    const notifier = this.notifier;
+    this.notifier = undefined;
+    void notifier?.then((client) => client.end()).catch(() => undefined);
+  }
+
   /** One NOTIFY in flight per channel; commits during it ask for one more, not one each. */
   private notify(channel: string): void {
     const state = this.notifying.get(channel);
@@ -81,9 +111,8 @@ export class CommitSignal {
     }
     this.notifying.set(channel, 'sending');
     // Best effort: a lost NOTIFY only delays publishing until the relays' next poll.
-    void this.dataSource
-      .query(`SELECT pg_notify($1, '')`, [channel])
-      .catch(() => undefined)
+    void this.sendNotify(channel)
+      .catch(() => this.dropNotifier())
       .finally(() => {
         const again = this.notifying.get(channel) === 'again';
         this.notifying.delete(channel);

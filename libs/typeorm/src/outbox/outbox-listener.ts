@@ -1,11 +1,7 @@
 import type { OutboxWatch, TidingsLogger } from '@tidings/core';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DataSource } from 'typeorm';
-
-/** The pg pool TypeORM's postgres driver keeps; its options are the connection's own (URL, host, credentials, TLS). */
-interface DriverWithPool {
-  readonly master?: { readonly options?: pg.ClientConfig };
-}
+import { dedicatedClient } from './dedicated-connection.js';
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 15_000;
@@ -44,8 +40,7 @@ export class OutboxListener implements OutboxWatch {
   }
 
   private async connect(): Promise<void> {
-    const config = (this.dataSource.driver as unknown as DriverWithPool).master?.options ?? {};
-    const client = new pg.Client({ ...config, application_name: 'tidings-outbox-listener' });
+    const client = dedicatedClient(this.dataSource, 'tidings-outbox-listener');
     client.on('notification', () => this.wake());
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
