@@ -1,10 +1,11 @@
 /**
- * The RabbitMQ transport benchmark: `npm run bench` (full, several minutes) or `npm run bench:smoke` (every
- * scenario once on a few messages). Prints a table on stdout, progress on stderr, and writes the figures with
+ * The RabbitMQ transport and outbox benchmark: `npm run bench` (full, several minutes) or `npm run bench:smoke`
+ * (every scenario once on a few messages). Prints tables on stdout, progress on stderr, and writes the figures with
  * the machine they were measured on to bench/results/<timestamp>.json. Never part of `npm test` or CI.
  *
  * Options: --smoke, --runs N, --messages N (publish and consume), --queue quorum|classic, --only TEXT
- * (variants whose id, e.g. `consume/quorum/tidings`, contains TEXT).
+ * (variants whose id, e.g. `consume/quorum/tidings` or `outbox-relay/quorum/tidings`, contains TEXT), and for the
+ * outbox: --rows N (relay), --transactions N (producer), --rate N and --seconds N (latency).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,10 +13,14 @@ import { parseArgs } from 'node:util';
 import { machineInfo } from './support/machine.js';
 import { Progress } from './support/progress.js';
 import { spreadOf, table, thousands } from './support/stats.js';
+import { BenchDatabase, postgresVersion } from './outbox/database.js';
+import { latencyScenario } from './outbox/latency.scenario.js';
+import { producerScenario } from './outbox/producer.scenario.js';
+import { relayScenario } from './outbox/relay.scenario.js';
 import { BenchBroker, type QueueType } from './rabbitmq/broker.js';
 import { consumeScenario } from './rabbitmq/consume.scenario.js';
 import { publishScenario } from './rabbitmq/publish.scenario.js';
-import { variantId, type BenchContext, type BenchOptions, type VariantResult } from './rabbitmq/scenario.js';
+import { variantId, type BenchContext, type BenchOptions, type LatencyRun, type VariantResult } from './rabbitmq/scenario.js';
 
 function optionsFrom(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -26,6 +31,10 @@ function optionsFrom(argv: readonly string[]): BenchOptions {
       messages: { type: 'string' },
       queue: { type: 'string' },
       only: { type: 'string' },
+      rows: { type: 'string' },
+      transactions: { type: 'string' },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
     },
   });
   const count = (text: string | undefined, fallback: number): number => {
@@ -44,6 +53,13 @@ function optionsFrom(argv: readonly string[]): BenchOptions {
     warmupMessages: smoke ? 100 : 3_000,
     queueTypes: queue ? [queue as QueueType] : ['quorum', 'classic'],
     only: values.only,
+    relayRows: count(values.rows, smoke ? 300 : 50_000),
+    relayWarmupRows: smoke ? 100 : 5_000,
+    producerTransactions: count(values.transactions, smoke ? 200 : 20_000),
+    producerWarmupTransactions: smoke ? 50 : 2_000,
+    latencyRate: count(values.rate, 500),
+    latencySeconds: count(values.seconds, smoke ? 1 : 10),
+    latencyWarmupSeconds: smoke ? 0.2 : 2,
   };
 }
 
@@ -53,6 +69,8 @@ interface Row extends VariantResult {
   readonly max: number;
   /** Median over the median of the `raw` variant of the same scenario and queue type. */
   readonly ratioToRaw: number | undefined;
+  /** Outbox relay only: median over the median of the naive hand-written relay (`raw-naive`). */
+  readonly ratioToNaive: number | undefined;
   readonly medianCpuUsPerMessage: number;
   readonly medianMachineCpuBusy: number | undefined;
 }
@@ -60,11 +78,140 @@ interface Row extends VariantResult {
 function rowsOf(results: readonly VariantResult[]): Row[] {
   return results.map((result) => {
     const spread = spreadOf(result.msgsPerSecond);
-    const raw = results.find((r) => r.scenario === result.scenario && r.queueType === result.queueType && r.variant === 'raw');
-    const ratioToRaw = raw ? spread.median / spreadOf(raw.msgsPerSecond).median : undefined;
+    const ratioTo = (variant: string): number | undefined => {
+      const reference = results.find((r) => r.scenario === result.scenario && r.queueType === result.queueType && r.variant === variant);
+      return reference && result.scenario !== 'outbox-latency' ? spread.median / spreadOf(reference.msgsPerSecond).median : undefined;
+    };
     const medianMachineCpuBusy = result.machineCpuBusy.length > 0 ? spreadOf(result.machineCpuBusy).median : undefined;
-    return { ...result, ...spread, ratioToRaw, medianCpuUsPerMessage: spreadOf(result.cpuUsPerMessage).median, medianMachineCpuBusy };
+    return {
+      ...result,
+      ...spread,
+      ratioToRaw: ratioTo('raw'),
+      ratioToNaive: result.scenario === 'outbox-relay' ? ratioTo('raw-naive') : undefined,
+      medianCpuUsPerMessage: spreadOf(result.cpuUsPerMessage).median,
+      medianMachineCpuBusy,
+    };
   });
+}
+
+const ratio = (value: number | undefined): string => (value === undefined ? '' : `${value.toFixed(2)}×`);
+const busy = (r: Row): string => (r.medianMachineCpuBusy === undefined ? '' : `${Math.round(r.medianMachineCpuBusy * 100)}%`);
+
+/** The tables on stdout: RabbitMQ transport, outbox throughput, outbox latency (each only if it has rows). */
+function printTables(rows: readonly Row[]): void {
+  const transport = rows.filter((r) => r.scenario === 'publish' || r.scenario === 'consume');
+  const throughput = rows.filter((r) => r.scenario === 'outbox-relay' || r.scenario === 'outbox-produce');
+  const latency = rows.filter((r) => r.scenario === 'outbox-latency');
+  const tables: string[] = [];
+  if (transport.length > 0)
+    tables.push(
+      table(
+        [
+          'scenario',
+          'queue',
+          'variant',
+          'messages',
+          'runs',
+          'min msg/s',
+          'median msg/s',
+          'max msg/s',
+          'median / raw',
+          'client CPU µs/msg',
+          'machine CPU busy',
+        ],
+        transport.map((r) => [
+          r.scenario,
+          r.queueType,
+          r.label,
+          thousands(r.messages),
+          String(r.msgsPerSecond.length),
+          thousands(r.min),
+          thousands(r.median),
+          thousands(r.max),
+          ratio(r.ratioToRaw),
+          r.medianCpuUsPerMessage.toFixed(1),
+          busy(r),
+        ]),
+        [false, false, false, true, true, true, true, true, true, true, true],
+      ),
+    );
+  if (throughput.length > 0)
+    tables.push(
+      table(
+        [
+          'scenario',
+          'queue',
+          'variant',
+          'rows / txns',
+          'runs',
+          'min /s',
+          'median /s',
+          'max /s',
+          'median / raw',
+          'median / naive',
+          'client CPU µs/row',
+          'machine CPU busy',
+        ],
+        throughput.map((r) => [
+          r.scenario,
+          r.queueType,
+          r.label,
+          thousands(r.messages),
+          String(r.msgsPerSecond.length),
+          thousands(r.min),
+          thousands(r.median),
+          thousands(r.max),
+          ratio(r.ratioToRaw),
+          ratio(r.ratioToNaive),
+          r.medianCpuUsPerMessage.toFixed(1),
+          busy(r),
+        ]),
+        [false, false, false, true, true, true, true, true, true, true, true, true],
+      ),
+    );
+  if (latency.length > 0) {
+    const ms = (value: number): string => value.toFixed(2);
+    const of = (r: Row, pick: (l: LatencyRun) => number): number[] => (r.latencyMs ?? []).map(pick);
+    tables.push(
+      table(
+        [
+          'scenario',
+          'queue',
+          'variant',
+          'events',
+          'runs',
+          'median events/s',
+          'p50 ms',
+          'p95 ms',
+          'p99 ms',
+          'p99 ms min–max',
+          'max ms',
+          'client CPU µs/event',
+          'machine CPU busy',
+        ],
+        latency.map((r) => {
+          const p99 = spreadOf(of(r, (l) => l.p99));
+          return [
+            r.scenario,
+            r.queueType,
+            r.label,
+            thousands(r.messages),
+            String(r.msgsPerSecond.length),
+            thousands(r.median),
+            ms(spreadOf(of(r, (l) => l.p50)).median),
+            ms(spreadOf(of(r, (l) => l.p95)).median),
+            ms(p99.median),
+            `${ms(p99.min)}–${ms(p99.max)}`,
+            ms(Math.max(...of(r, (l) => l.max))),
+            r.medianCpuUsPerMessage.toFixed(1),
+            busy(r),
+          ];
+        }),
+        [false, false, false, true, true, true, true, true, true, true, true, true, true],
+      ),
+    );
+  }
+  console.log(tables.join('\n\n'));
 }
 
 async function main(): Promise<void> {
@@ -74,8 +221,8 @@ async function main(): Promise<void> {
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
-    progress.step('interrupted: deleting the bench queues and exchange');
-    void broker.cleanup().finally(() => process.exit(130));
+    progress.step('interrupted: deleting the bench queues, exchange and database schemas');
+    void Promise.allSettled([broker.cleanup(), BenchDatabase.disposeAll()]).finally(() => process.exit(130));
   });
   const machine = machineInfo(broker.serverProperties);
   const startedAt = new Date();
@@ -88,42 +235,15 @@ async function main(): Promise<void> {
   try {
     results.push(...(await publishScenario(context)));
     results.push(...(await consumeScenario(context)));
+    results.push(...(await relayScenario(context)));
+    results.push(...(await producerScenario(context)));
+    results.push(...(await latencyScenario(context)));
   } finally {
     if (!interrupted) await broker.cleanup();
   }
   const rows = rowsOf(results);
-  const ratio = (r: Row): string => (r.ratioToRaw === undefined ? '' : `${r.ratioToRaw.toFixed(2)}×`);
-  console.log(
-    table(
-      [
-        'scenario',
-        'queue',
-        'variant',
-        'messages',
-        'runs',
-        'min msg/s',
-        'median msg/s',
-        'max msg/s',
-        'median / raw',
-        'client CPU µs/msg',
-        'machine CPU busy',
-      ],
-      rows.map((r) => [
-        r.scenario,
-        r.queueType,
-        r.label,
-        thousands(r.messages),
-        String(r.msgsPerSecond.length),
-        thousands(r.min),
-        thousands(r.median),
-        thousands(r.max),
-        ratio(r),
-        r.medianCpuUsPerMessage.toFixed(1),
-        r.medianMachineCpuBusy === undefined ? '' : `${Math.round(r.medianMachineCpuBusy * 100)}%`,
-      ]),
-      [false, false, false, true, true, true, true, true, true, true, true],
-    ),
-  );
+  printTables(rows);
+  const postgresql = rows.some((r) => r.scenario.startsWith('outbox')) ? await postgresVersion() : undefined;
   const finishedAt = new Date();
   const file = new URL(
     `results/${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`,
@@ -134,7 +254,11 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     options,
-    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: {
+      ...machine,
+      ...(postgresql !== undefined && { postgresql }),
+      loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    },
     results: rows.map((r) => ({ id: variantId(r), ...r })),
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -14,6 +14,18 @@ export interface BenchOptions {
   readonly queueTypes: readonly QueueType[];
   /** Only variants whose `scenario/queueType/variant` id contains this text. */
   readonly only: string | undefined;
+  /** Outbox rows each measured relay run drains (pre-inserted before the clock starts). */
+  readonly relayRows: number;
+  /** Outbox rows of the unrecorded warm-up round of every relay variant. */
+  readonly relayWarmupRows: number;
+  /** Transactions each measured producer run commits (by 8 concurrent clients). */
+  readonly producerTransactions: number;
+  readonly producerWarmupTransactions: number;
+  /** Events per second the latency scenario's producer commits, one per transaction. */
+  readonly latencyRate: number;
+  /** Seconds each measured latency run produces for (its warm-up: {@link latencyWarmupSeconds}). */
+  readonly latencySeconds: number;
+  readonly latencyWarmupSeconds: number;
 }
 
 export interface BenchContext {
@@ -22,10 +34,24 @@ export interface BenchContext {
   readonly progress: Progress;
 }
 
+/** The scenarios of the RabbitMQ transport (`publish`, `consume`) and of the outbox. */
+export type ScenarioName = 'publish' | 'consume' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency';
+
+/** Commit-to-handler latencies of one run, in milliseconds. */
+export interface LatencyRun {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  /** Events measured (every event committed in the run). */
+  readonly events: number;
+}
+
 /** Measured throughputs of one variant, one per run. */
 export interface VariantResult {
-  readonly scenario: 'publish' | 'consume';
-  readonly queueType: QueueType;
+  readonly scenario: ScenarioName;
+  /** The queue type the messages went to; `none` for scenarios without a broker (the outbox producer). */
+  readonly queueType: QueueType | 'none';
   readonly variant: string;
   readonly label: string;
   readonly side: 'raw' | 'tidings';
@@ -39,6 +65,10 @@ export interface VariantResult {
   readonly loadAverages: number[];
   /** How busy all CPUs of the machine were during each run (0–1), when known. */
   readonly machineCpuBusy: number[];
+  /** Latency scenarios only: the latencies of each run (`msgsPerSecond` is then the rate achieved). */
+  readonly latencyMs?: LatencyRun[];
+  /** What a run observed besides its figures (e.g. how many claims a relay made), one per run, where known. */
+  readonly notes?: string[];
 }
 
 /** The measured runs of one variant. */
@@ -46,8 +76,8 @@ export type Runs = Pick<VariantResult, 'msgsPerSecond' | 'cpuUsPerMessage' | 'wi
 
 export const noRuns = (): Runs => ({ msgsPerSecond: [], cpuUsPerMessage: [], windowsUs: [], loadAverages: [], machineCpuBusy: [] });
 
-/** Adds one run of `n` messages (unless it was a warm-up) and says how it went. */
-export function record(runs: Runs | undefined, n: number, measurement: Measurement): string {
+/** Adds one run of `n` messages (unless it was a warm-up) and says how it went (per `unit`: msg, row, commit). */
+export function record(runs: Runs | undefined, n: number, measurement: Measurement, unit = 'msg'): string {
   const perSecond = rate(n, measurement.elapsedMs);
   const cpu = measurement.cpuUs / n;
   runs?.msgsPerSecond.push(perSecond);
@@ -58,7 +88,7 @@ export function record(runs: Runs | undefined, n: number, measurement: Measureme
   const busy = measurement.machineCpuBusy;
   if (busy !== undefined) runs?.machineCpuBusy.push(busy);
   const machine = busy === undefined ? '' : `, machine CPU ${Math.round(busy * 100)}% busy`;
-  return `${thousands(perSecond)} msg/s, client CPU ${cpu.toFixed(1)} µs/msg${machine}, load ${load}`;
+  return `${thousands(perSecond)} ${unit}/s, client CPU ${cpu.toFixed(1)} µs/${unit}${machine}, load ${load}`;
 }
 
 export const variantId = (r: Pick<VariantResult, 'scenario' | 'queueType' | 'variant'>): string =>

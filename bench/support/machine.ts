@@ -11,6 +11,8 @@ export interface MachineInfo {
   readonly os: string;
   readonly node: string;
   readonly amqplib: string;
+  readonly pg: string;
+  readonly typeorm: string;
   readonly rabbitmq: string;
   readonly erlang: string;
   readonly loadAverageAtStart: readonly number[];
@@ -41,6 +43,8 @@ export function machineInfo(serverProperties: Readonly<Record<string, unknown>>)
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     amqplib: packageVersion('amqplib'),
+    pg: packageVersion('pg'),
+    typeorm: packageVersion('typeorm'),
     rabbitmq: String(serverProperties['version'] ?? 'unknown'),
     erlang: String(serverProperties['platform'] ?? 'unknown'),
     loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),

@@ -15,6 +15,13 @@ export function spreadOf(values: readonly number[]): Spread {
   return { min: sorted[0] as number, median, max: sorted[sorted.length - 1] as number };
 }
 
+/** The `p`-th percentile (0–100) of values sorted ascending, by the nearest-rank method. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new Error('no values');
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
 /** Wall time and this process's CPU time (user + system) of one measured stretch. */
 export interface Measurement {
   readonly elapsedMs: number;

@@ -1,8 +1,8 @@
 /**
- * Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function and per origin (Tidings,
- * amqplib, Node internals, GC, idle). With `--results`, only the samples taken while the variant `--id` (exact, or
- * a prefix ending in `*`) was measured count (the windows are in the results file), so fills, warm-ups and set-up
- * are left out.
+ * Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function and per origin (Tidings core,
+ * RabbitMQ and TypeORM packages, amqplib, typeorm, pg, Node internals, GC, idle). With `--results`, only the
+ * samples taken while the variant `--id` (exact, or a prefix ending in `*`) was measured count (the windows are in
+ * the results file), so fills, warm-ups and set-up are left out.
  *
  *   node bench/dist/tools/cpuprofile-top.js PROFILE.cpuprofile [--results bench/results/X.json --id 'publish/quorum/*'] [--top 25]
  */
@@ -33,7 +33,10 @@ const originOf = ({ functionName, url }: CallFrame): string => {
   if (functionName === '(program)' || functionName === '(root)') return 'program';
   if (/libs\/core\//.test(url)) return 'tidings core';
   if (/libs\/rabbitmq\//.test(url)) return 'tidings rabbitmq';
+  if (/libs\/typeorm\//.test(url)) return 'tidings typeorm';
   if (/node_modules\/amqplib\//.test(url)) return 'amqplib';
+  if (/node_modules\/typeorm\//.test(url)) return 'typeorm';
+  if (/node_modules\/(pg|pg-protocol|pg-types|pg-pool)\//.test(url)) return 'pg';
   if (/\/bench\//.test(url)) return 'bench';
   if (url.startsWith('node:') || url === '') return 'node / v8';
   return 'other';
