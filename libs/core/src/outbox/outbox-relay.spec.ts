@@ -133,6 +133,21 @@ describe('WakeSignal', () => {
     await signal.wait(signal.current, 20);
     expect(Date.now() - started).toBeGreaterThanOrEqual(15);
   });
+
+  it('wakes one waiter per notify, and every waiter on notifyAll', async () => {
+    const signal = new WakeSignal();
+    const woken: string[] = [];
+    const since = signal.current;
+    const a = signal.wait(since, 60_000).then(() => woken.push('a'));
+    const b = signal.wait(since, 60_000).then(() => woken.push('b'));
+    const c = signal.wait(since, 60_000).then(() => woken.push('c'));
+    signal.notify();
+    await a;
+    expect(woken).toEqual(['a']);
+    signal.notifyAll();
+    await Promise.all([b, c]);
+    expect(woken).toEqual(['a', 'b', 'c']);
+  });
 });
 
 describe('ThroughputWindow', () => {

@@ -45,6 +45,8 @@ const describe = (error: unknown): string => (error instanceof Error ? `${error.
 export class OutboxRelay {
   private readonly options: ResolvedRelayOptions;
   private readonly signal = new WakeSignal();
+  /** Interrupts backoff pauses at stop; kept apart from {@link signal} so a pausing worker never takes a wake-up meant for an idle one. */
+  private readonly stopSignal = new WakeSignal();
   private readonly backoff: RelayBackoff;
   private readonly throughput = new ThroughputWindow(10_000);
   private readonly claimsInHand = new Set<OutboxClaim>();
@@ -132,7 +134,8 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    this.signal.notify();
+    this.signal.notifyAll();
+    this.stopSignal.notifyAll();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finished = Promise.all(this.workers).then(() => true);
     const timedOut = new Promise<false>((resolve) => {
@@ -154,12 +157,16 @@ export class OutboxRelay {
     while (this.running && epoch === this.epoch) {
       const pause = this.pausedUntil - Date.now();
       if (pause > 0) {
-        await this.signal.wait(Number.POSITIVE_INFINITY, pause);
+        await this.stopSignal.wait(this.stopSignal.current, pause);
         continue;
       }
       const generation = this.signal.current;
       const claimed = await this.claimAndPublish();
-      if (claimed < this.options.batchSize && this.running) await this.signal.wait(generation, this.options.pollIntervalMs);
+      if (claimed >= this.options.batchSize) {
+        this.signal.notify(); // more may be waiting: bring in another worker
+      } else if (this.running) {
+        await this.signal.wait(generation, this.options.pollIntervalMs);
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 /**
  * Wakes waiting relay workers when records may have arrived. Remembers notifications by generation,
- * so a worker that was busy when one came does not sleep through it.
+ * so a worker that was busy when one came does not sleep through it. {@link notify} wakes one waiter
+ * (a worker that then finds a full batch wakes the next), so a single commit does not send every idle
+ * worker to claim the same row.
  */
 export class WakeSignal {
   private generation = 0;
@@ -11,14 +13,19 @@ export class WakeSignal {
     return this.generation;
   }
 
+  /** Wakes the longest-waiting waiter; busy workers see the new generation when they next wait. */
   notify(): void {
     this.generation += 1;
-    const waiters = this.waiters;
-    this.waiters = new Set();
-    for (const wake of waiters) wake();
+    const [first] = this.waiters;
+    first?.();
   }
 
-  /** Resolves at the first notification after generation `since`, or after `timeoutMs`. */
+  notifyAll(): void {
+    this.generation += 1;
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Resolves at the first notification after generation `since` that reaches this waiter, or after `timeoutMs`. */
   wait(since: number, timeoutMs: number): Promise<void> {
     if (this.generation > since) return Promise.resolve();
     return new Promise((resolve) => {

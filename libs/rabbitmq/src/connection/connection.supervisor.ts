@@ -50,6 +50,8 @@ export class ConnectionSupervisor {
     try {
       const recovering = await connect(this.urlWithHeartbeat(), {
         ...this.options.socketOptions,
+        // Confirms, acks and small publishes are latency-bound: Nagle's algorithm held deliveries back by tens of ms.
+        noDelay: true,
         clientProperties: { connection_name: `${this.options.connectionName} (${this.role})` },
         recovery: {
           initialDelay: initialDelayMs,

@@ -6,6 +6,8 @@ type Listener = () => void;
 
 /** How long the NOTIFY connection stays open without commits. */
 const NOTIFIER_IDLE_MS = 1000;
+/** Least time between two NOTIFYs of one channel from this process (their cost is per NOTIFY, not per commit). */
+const NOTIFY_SPACING_MS = 2;
 
 /**
  * Hears the commits of transactions that wrote outbox rows, through TypeORM's after-commit event,
@@ -35,6 +37,8 @@ export class CommitSignal {
   private readonly notifyChannels = new Set<string>();
   private notifier: Promise<pg.Client> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private notifierBackend: number | undefined;
+  private lastNotifyAt = 0;
 
   private constructor(private readonly dataSource: DataSource) {
     const subscriber: EntitySubscriberInterface = {
@@ -47,6 +51,14 @@ export class CommitSignal {
       },
     };
     dataSource.subscribers.push(subscriber);
+  }
+
+  /**
+   * Whether a notification came from this process's own NOTIFY connection: relays here were woken by
+   * the commit itself already, so they skip it.
+   */
+  sentBy(backendPid: number): boolean {
+    return backendPid === this.notifierBackend;
   }
 
   /** Notes that `runner`'s transaction wrote rows announced on `channel`. */
@@ -89,6 +101,8 @@ export class CommitSignal {
       this.notifier = client.connect().then(() => client);
     }
     const client = await this.notifier;
+    this.notifierBackend = (client as pg.Client & { processID?: number }).processID;
+    this.lastNotifyAt = Date.now();
     await client.query(`SELECT pg_notify($1, '')`, [channel]);
     // Closed when commits stop for a while, so a destroyed DataSource leaves no connection behind.
     this.idleTimer = setTimeout(() => this.dropNotifier(), NOTIFIER_IDLE_MS);
@@ -114,9 +128,16 @@ export class CommitSignal {
     void this.sendNotify(channel)
       .catch(() => this.dropNotifier())
       .finally(() => {
-        const again = this.notifying.get(channel) === 'again';
-        this.notifying.delete(channel);
-        if (again) this.notify(channel);
+        if (this.notifying.get(channel) !== 'again') {
+          this.notifying.delete(channel);
+          return;
+        }
+        // Commits came meanwhile: one more NOTIFY, spaced so a stream of commits costs a bounded rate of them.
+        const wait = Math.max(0, this.lastNotifyAt + NOTIFY_SPACING_MS - Date.now());
+        setTimeout(() => {
+          this.notifying.delete(channel);
+          this.notify(channel);
+        }, wait).unref();
       });
   }
 }

@@ -22,6 +22,8 @@ export class OutboxListener implements OutboxWatch {
     private readonly channel: string,
     private readonly wake: () => void,
     private readonly onError: (error: Error) => void,
+    /** Notifications this process sent itself (its relays heard the commit directly). */
+    private readonly isOwn: (backendPid: number) => boolean,
     private readonly logger?: TidingsLogger,
   ) {}
 
@@ -41,7 +43,9 @@ export class OutboxListener implements OutboxWatch {
 
   private async connect(): Promise<void> {
     const client = dedicatedClient(this.dataSource, 'tidings-outbox-listener');
-    client.on('notification', () => this.wake());
+    client.on('notification', (notification) => {
+      if (!this.isOwn(notification.processId)) this.wake();
+    });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     try {

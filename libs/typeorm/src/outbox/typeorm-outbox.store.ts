@@ -42,6 +42,12 @@ export interface OutboxAddOptions {
   readonly deliverAt?: Date;
 }
 
+/**
+ * A claim looks at the oldest `limit × this` due rows: room for the rows other relays hold locked (the
+ * defaults keep 4 claims in flight) while keeping a claim's cost independent of the backlog's depth.
+ */
+const CLAIM_WINDOW_FACTOR = 8;
+
 interface ClaimedRow {
   readonly position: string;
   readonly partition_key: string | null;
@@ -126,7 +132,7 @@ export class TypeOrmOutboxStore implements OutboxStore {
     try {
       await runner.connect();
       await runner.startTransaction();
-      const heads: ClaimedRow[] = await runner.query(this.sql.claimHeads, [limit]);
+      const heads: ClaimedRow[] = await runner.query(this.sql.claimHeads, [limit, limit * CLAIM_WINDOW_FACTOR]);
       if (heads.length === 0) {
         await runner.rollbackTransaction();
         await runner.release();
@@ -158,7 +164,8 @@ export class TypeOrmOutboxStore implements OutboxStore {
   async watch(wake: () => void, onError: (error: Error) => void): Promise<OutboxWatch> {
     const unlisten = this.commits.listen(this.channel, wake);
     try {
-      const listener = await new OutboxListener(this.dataSource, this.channel, wake, onError, this.options.logger).open();
+      const isOwn = (pid: number): boolean => this.commits.sentBy(pid);
+      const listener = await new OutboxListener(this.dataSource, this.channel, wake, onError, isOwn, this.options.logger).open();
       return {
         close: async () => {
           unlisten();
