@@ -28,11 +28,12 @@ export function outboxSql(name: TableName): OutboxSql {
       ORDER BY u.n`,
     // A keyed row is claimable only while it is its key's oldest due row (its "head"): locking the head
     // is owning the key. Non-head rows are filtered before the lock, so they are never locked by anyone.
-    // Only the oldest $2 due rows are looked at: the head probe is then bounded per claim, however deep the
-    // backlog, and progress is certain (the oldest due row is always a head).
+    // Only ids within $2 of the oldest due row are looked at: the head probes are then bounded per claim,
+    // however deep the backlog, and progress is certain (the oldest due row is always a head). A range on
+    // the id keeps the plan an index scan that stops at the limit (a list of window ids measured 25× slower).
     claimHeads: `SELECT o.id::text AS position, o.partition_key, o.envelope, o.attempts
       FROM ${t} o
-      WHERE o.id IN (SELECT w.id FROM ${t} w WHERE ${pendingDue('w')} ORDER BY w.id LIMIT $2)
+      WHERE o.id < (SELECT min(w.id) FROM ${t} w WHERE ${pendingDue('w')}) + $2
         AND ${pendingDue('o')}
         AND (o.partition_key IS NULL OR NOT EXISTS (
           SELECT 1 FROM ${t} p

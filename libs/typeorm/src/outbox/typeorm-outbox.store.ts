@@ -43,8 +43,8 @@ export interface OutboxAddOptions {
 }
 
 /**
- * A claim looks at the oldest `limit × this` due rows: room for the rows other relays hold locked (the
- * defaults keep 4 claims in flight) while keeping a claim's cost independent of the backlog's depth.
+ * A claim looks at ids up to `limit × this` past the oldest due row: room for the rows other claims hold
+ * locked (the defaults keep 4 in flight) while keeping a claim's cost independent of the backlog's depth.
  */
 const CLAIM_WINDOW_FACTOR = 8;
 
