@@ -225,7 +225,8 @@ export async function latencyScenario({ broker, options, progress }: BenchContex
         const what = `outbox-latency ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
         const queue = broker.name('outbox-latency');
         const table = await db.createOutbox('latency');
-        const store = new TypeOrmOutboxStore(producer, { schema: table.schema, table: table.table });
+        // The producers NOTIFY after each commit, for the variant whose relay runs on a DataSource of its own.
+        const store = new TypeOrmOutboxStore(producer, { schema: table.schema, table: table.table, notify: true });
         const received: Receipts = new Map();
         const committed = new Map<string, number>();
         let pipeline: Pipeline | undefined;

@@ -63,14 +63,14 @@ const VARIANTS: readonly ProducerVariant[] = [
   },
   {
     variant: 'tidings',
-    label: 'business row + TypeOrmOutboxStore.add (NOTIFY after commit)',
+    label: 'business row + TypeOrmOutboxStore.add, notify: true (NOTIFY after commit)',
     side: 'tidings',
     outboxRows: 1,
     write: (manager, envelope, { store }) => (store as TypeOrmOutboxStore).add(manager, [envelope]),
   },
   {
     variant: 'tidings-no-notify',
-    label: 'business row + TypeOrmOutboxStore.add, notify: false',
+    label: 'business row + TypeOrmOutboxStore.add, notify: false (the default)',
     side: 'tidings',
     outboxRows: 1,
     notify: false,

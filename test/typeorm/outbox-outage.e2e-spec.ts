@@ -148,7 +148,7 @@ describe('Outbox relay through a database restart (throwaway PostgreSQL)', () =>
     // DataSource is another process to the relay: only its NOTIFY, through the re-established LISTEN, can bring this one.
     const elsewhere = await db.connect(2);
     const [last] = envelopes(1, 400);
-    await addInTransactions(elsewhere, new TypeOrmOutboxStore(elsewhere, { schema: db.schema }), [last!]);
+    await addInTransactions(elsewhere, new TypeOrmOutboxStore(elsewhere, { schema: db.schema, notify: true }), [last!]);
     await eventually(() => expect(received.has(last!.id)).toBe(true), { timeoutMs: 5000 });
   }, 120_000);
 });

@@ -124,12 +124,12 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
     await eventually(() => expect(received).toHaveLength(1), { timeoutMs: 5000 });
     // Another DataSource is another process as far as wake-ups go: only its after-commit NOTIFY can reach the relay.
     const elsewhere = await db.connect(2);
-    const otherWriter = new TypeOrmOutboxStore(elsewhere, { schema: db.schema });
+    const otherWriter = new TypeOrmOutboxStore(elsewhere, { schema: db.schema, notify: true });
     await elsewhere.transaction((manager) => otherWriter.add(manager, [envelope(2)]));
     await eventually(() => expect(received).toHaveLength(2), { timeoutMs: 5000 });
-    // A writer that does not notify, and a relay that does not listen: the poll finds the row.
+    // A writer that does not notify (the default), and a relay that does not listen: the poll finds the row.
     await listening.stop();
-    const silentWriter = new TypeOrmOutboxStore(elsewhere, { schema: db.schema, notify: false });
+    const silentWriter = new TypeOrmOutboxStore(elsewhere, { schema: db.schema });
     await relay({ listen: false, pollIntervalMs: 100 }).start();
     await elsewhere.transaction((manager) => silentWriter.add(manager, [envelope(3)]));
     await eventually(() => expect(received).toHaveLength(3), { timeoutMs: 5000 });

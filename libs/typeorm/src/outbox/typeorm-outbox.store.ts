@@ -26,10 +26,12 @@ export interface TypeOrmOutboxStoreOptions extends OutboxTableOptions {
    */
   readonly retainPublishedMs?: number;
   /**
-   * After each commit that wrote rows, send a NOTIFY so relays in other processes wake at once (one at a
-   * time per process, coalescing the commits meanwhile). Relays in this process are woken directly
-   * either way. Turn off when every relay runs beside its writers, or behind a transaction pooler.
-   * @default true
+   * After each commit that wrote rows, send a NOTIFY (at most one at a time, 2 ms apart, per process)
+   * so relays in *other* processes wake at once. Relays in this process (such as the one
+   * `EventBusModule` runs beside its writers) are woken by the commit itself and need none of it, so
+   * it is off by default: it costs concurrent producers about 8% (docs/benchmarks.md). Turn it on in
+   * writers whose relay runs elsewhere; without it, such a relay finds their rows at its next poll.
+   * @default false
    */
   readonly notify?: boolean;
   /** Where the NOTIFY listener logs reconnects. @default none */
@@ -90,7 +92,7 @@ export class TypeOrmOutboxStore implements OutboxStore {
     }
     this.retainSeconds = retain / 1000;
     this.commits = CommitSignal.of(dataSource);
-    if (options.notify ?? true) this.commits.notifyOn(this.channel);
+    if (options.notify ?? false) this.commits.notifyOn(this.channel);
   }
 
   /**
