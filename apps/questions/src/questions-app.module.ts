@@ -1,0 +1,53 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EventEnveloper, type Transport } from '@tidings/core';
+import { EventBusModule } from '@tidings/nestjs';
+import { RabbitMqTransport } from '@tidings/rabbitmq';
+import { TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
+import type { QuestionsConfig } from './config/questions.config.js';
+import { QuestionsDatabaseModule } from './database/questions-database.module.js';
+import { AcceptAnswerHandler } from './questions/commands/accept-answer.command.js';
+import { AddAnswerHandler } from './questions/commands/add-answer.command.js';
+import { AskQuestionHandler } from './questions/commands/ask-question.command.js';
+import { GetQuestionHandler } from './questions/queries/get-question.query.js';
+import { QuestionsController } from './questions/questions.controller.js';
+
+/** Options for tests and the zero-infrastructure demo: another transport than RabbitMQ. */
+export interface QuestionsAppOptions {
+  readonly transport?: Transport;
+}
+
+/**
+ * The questions service: the write model in PostgreSQL, commands through @nestjs/cqrs, and every
+ * state change committed together with its events in the outbox, which the module's relay publishes.
+ */
+@Module({})
+export class QuestionsAppModule {
+  static forRoot(config: QuestionsConfig, options: QuestionsAppOptions = {}): DynamicModule {
+    const transport = options.transport ?? new RabbitMqTransport({ url: config.rabbitMqUrl, connectionName: 'questions' });
+    return {
+      module: QuestionsAppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        QuestionsDatabaseModule.forRoot(config),
+        EventBusModule.forRootAsync({
+          useFactory: (store: TypeOrmOutboxStore) => ({ service: 'questions', transport, outbox: { store } }),
+          inject: [TypeOrmOutboxStore],
+        }),
+      ],
+      controllers: [QuestionsController],
+      providers: [
+        {
+          provide: TypeOrmOutbox,
+          useFactory: (store: TypeOrmOutboxStore, enveloper: EventEnveloper, transactions: TransactionContext) =>
+            new TypeOrmOutbox(store, enveloper, transactions),
+          inject: [TypeOrmOutboxStore, EventEnveloper, TransactionContext],
+        },
+        AskQuestionHandler,
+        AddAnswerHandler,
+        AcceptAnswerHandler,
+        GetQuestionHandler,
+      ],
+    };
+  }
+}
