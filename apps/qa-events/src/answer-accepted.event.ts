@@ -1,6 +1,6 @@
 import { IntegrationEvent } from '@tidings/core';
 import { z } from 'zod';
-import { ID, TIMESTAMP } from './qa-subjects.js';
+import { ID, TIMESTAMP } from './qa-fields.js';
 
 const schema = z.object({ questionId: ID, answerId: ID, acceptedAt: TIMESTAMP });
 

@@ -1,6 +1,6 @@
 import { IntegrationEvent } from '@tidings/core';
 import { z } from 'zod';
-import { ID, TIMESTAMP } from './qa-subjects.js';
+import { ID, TIMESTAMP } from './qa-fields.js';
 
 const schema = z.object({ answerId: ID, questionId: ID, body: z.string().min(1), authorId: ID, addedAt: TIMESTAMP });
 
