@@ -1,3 +1,4 @@
+import { errorSummary } from '../errors/error-summary.js';
 import { PublishFailedError } from '../errors/publish-failed.error.js';
 import type { Transport } from '../transport/transport.js';
 import type { OutboxClaimResult, OutboxRecord } from './outbox.store.js';
@@ -10,8 +11,6 @@ export interface PublishedClaim extends OutboxClaimResult {
   /** Records not sent because an earlier record of their key failed: still pending, not an attempt. */
   readonly heldBack: number;
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * Publishes a claim's records wave by wave ({@link publishWaves}). Never throws: every record ends
@@ -44,7 +43,7 @@ export async function publishClaim(transport: Pick<Transport, 'publish'>, record
       for (const record of sendable) published.push(record.position);
     } catch (error) {
       if (!(error instanceof PublishFailedError)) {
-        for (const record of sendable) block(record, describe(error));
+        for (const record of sendable) block(record, errorSummary(error));
         continue;
       }
       const failures = new Map(error.failures.map((failure) => [failure.id, failure]));

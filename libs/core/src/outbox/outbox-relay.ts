@@ -1,3 +1,4 @@
+import { errorSummary } from '../errors/error-summary.js';
 import type { Transport } from '../transport/transport.js';
 import { publishClaim } from './claim-publisher.js';
 import { resolveRelayOptions, type OutboxRelayOptions, type ResolvedRelayOptions } from './outbox-relay.options.js';
@@ -29,8 +30,6 @@ export interface OutboxLag extends OutboxBacklog {
   /** Milliseconds since the oldest due record was written; 0 when none is due. */
   readonly oldestDueAgeMs: number;
 }
-
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * Moves committed outbox records to the broker: claims batches from an {@link OutboxStore}, publishes
@@ -80,7 +79,7 @@ export class OutboxRelay {
         () => this.signal.notify(),
         (error) => {
           this.options.logger.warn(
-            `Outbox wake-ups lost (${describe(error)}); polling every ${this.options.pollIntervalMs} ms until they return`,
+            `Outbox wake-ups lost (${errorSummary(error)}); polling every ${this.options.pollIntervalMs} ms until they return`,
           );
           // Commits may go unannounced from now on: claim at once (and back off if the database is what went away).
           this.signal.notify();
@@ -176,7 +175,7 @@ export class OutboxRelay {
     try {
       claim = await this.store.claim(this.options.batchSize);
     } catch (error) {
-      this.fail(`claiming outbox records failed: ${describe(error)}`);
+      this.fail(`claiming outbox records failed: ${errorSummary(error)}`);
       return 0;
     }
     if (!claim) return 0;
@@ -203,7 +202,7 @@ export class OutboxRelay {
       return claim.records.length;
     } catch (error) {
       await claim.release();
-      this.fail(`completing an outbox claim failed (its records stay pending and will be published again): ${describe(error)}`);
+      this.fail(`completing an outbox claim failed (its records stay pending and will be published again): ${errorSummary(error)}`);
       return 0;
     } finally {
       this.claimsInHand.delete(claim);
@@ -226,7 +225,7 @@ export class OutboxRelay {
     try {
       while (this.running && (await this.store.purgePublished(this.options.purgeBatchSize)) === this.options.purgeBatchSize);
     } catch (error) {
-      this.options.logger.warn(`Outbox relay: purging published records failed (${describe(error)}); will try again`);
+      this.options.logger.warn(`Outbox relay: purging published records failed (${errorSummary(error)}); will try again`);
     } finally {
       this.purging = false;
     }
