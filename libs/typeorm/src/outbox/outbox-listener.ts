@@ -1,10 +1,10 @@
-import type { OutboxWatch, TidingsLogger } from '@tidings/core';
+import { RelayBackoff, type OutboxWatch, type TidingsLogger } from '@tidings/core';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { dedicatedClient } from './dedicated-connection.js';
 
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 15_000;
+/** Reconnects wait 0.5 s, 1 s, 2 s… up to 15 s; no jitter: one listener per process reconnects. */
+const noJitter = (): number => 1;
 
 /**
  * A dedicated connection that `LISTEN`s on the outbox channel and calls `wake` on every
@@ -14,7 +14,7 @@ const RECONNECT_MAX_MS = 15_000;
 export class OutboxListener implements OutboxWatch {
   private client: pg.Client | undefined;
   private closed = false;
-  private failures = 0;
+  private readonly backoff = new RelayBackoff({ initialMs: 500, maxMs: 15_000 }, noJitter);
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -60,7 +60,7 @@ export class OutboxListener implements OutboxWatch {
       return;
     }
     this.client = client;
-    this.failures = 0;
+    this.backoff.succeeded();
   }
 
   private lost(client: pg.Client, error: Error): void {
@@ -73,8 +73,7 @@ export class OutboxListener implements OutboxWatch {
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    this.failures += 1;
-    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(this.failures - 1, 10));
+    const delay = this.backoff.failed();
     this.retryTimer = setTimeout(() => {
       this.connect().then(
         () => {
