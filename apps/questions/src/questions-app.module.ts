@@ -10,6 +10,7 @@ import { AcceptAnswerHandler } from './questions/commands/accept-answer.command.
 import { AddAnswerHandler } from './questions/commands/add-answer.command.js';
 import { AskQuestionHandler } from './questions/commands/ask-question.command.js';
 import { GetQuestionHandler } from './questions/queries/get-question.query.js';
+import { QuestionRows } from './questions/question.rows.js';
 import { QuestionsController } from './questions/questions.controller.js';
 
 /** Options for tests and the zero-infrastructure demo: another transport than RabbitMQ. */
@@ -43,6 +44,7 @@ export class QuestionsAppModule {
             new TypeOrmOutbox(store, enveloper, transactions),
           inject: [TypeOrmOutboxStore, EventEnveloper, TransactionContext],
         },
+        QuestionRows,
         AskQuestionHandler,
         AddAnswerHandler,
         AcceptAnswerHandler,

@@ -1,8 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TypeOrmOutbox } from '@tidings/typeorm';
 import { AnswerAccepted } from '../../../../qa-events/src/index.js';
-import { QUESTIONS_SCHEMA } from '../../database/questions-database.module.js';
 import { AnotherAnswerAcceptedError, AnswerNotFoundError, QuestionNotFoundError } from '../question.errors.js';
 import { QuestionRows } from '../question.rows.js';
 import type { QuestionView } from '../question.view.js';
@@ -22,14 +20,10 @@ export class AcceptAnswer extends Command<QuestionView> {
  */
 @CommandHandler(AcceptAnswer)
 export class AcceptAnswerHandler implements ICommandHandler<AcceptAnswer> {
-  private readonly rows: QuestionRows;
-
   constructor(
     private readonly outbox: TypeOrmOutbox,
-    @Inject(QUESTIONS_SCHEMA) schema: string,
-  ) {
-    this.rows = new QuestionRows(schema);
-  }
+    private readonly rows: QuestionRows,
+  ) {}
 
   async execute({ questionId, answerId }: AcceptAnswer): Promise<QuestionView> {
     return this.outbox.transactions.run(async (manager) => {

@@ -1,8 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TypeOrmOutbox } from '@tidings/typeorm';
 import { AnswerAdded } from '../../../../qa-events/src/index.js';
-import { QUESTIONS_SCHEMA } from '../../database/questions-database.module.js';
 import { QuestionNotFoundError } from '../question.errors.js';
 import { QuestionRows } from '../question.rows.js';
 import type { AnswerView } from '../question.view.js';
@@ -20,14 +18,10 @@ export class AddAnswer extends Command<AnswerView> {
 /** Stores the answer and its `qa.answer.added` event in one transaction, holding the question's lock. */
 @CommandHandler(AddAnswer)
 export class AddAnswerHandler implements ICommandHandler<AddAnswer> {
-  private readonly rows: QuestionRows;
-
   constructor(
     private readonly outbox: TypeOrmOutbox,
-    @Inject(QUESTIONS_SCHEMA) schema: string,
-  ) {
-    this.rows = new QuestionRows(schema);
-  }
+    private readonly rows: QuestionRows,
+  ) {}
 
   async execute(command: AddAnswer): Promise<AnswerView> {
     return this.outbox.transactions.run(async (manager) => {

@@ -1,8 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { TypeOrmOutbox } from '@tidings/typeorm';
 import { QuestionAsked } from '../../../../qa-events/src/index.js';
-import { QUESTIONS_SCHEMA } from '../../database/questions-database.module.js';
 import { QuestionRows } from '../question.rows.js';
 import type { QuestionView } from '../question.view.js';
 
@@ -21,14 +19,10 @@ export class AskQuestion extends Command<QuestionView> {
 /** Stores the question and its `qa.question.asked` event in one transaction. */
 @CommandHandler(AskQuestion)
 export class AskQuestionHandler implements ICommandHandler<AskQuestion> {
-  private readonly rows: QuestionRows;
-
   constructor(
     private readonly outbox: TypeOrmOutbox,
-    @Inject(QUESTIONS_SCHEMA) schema: string,
-  ) {
-    this.rows = new QuestionRows(schema);
-  }
+    private readonly rows: QuestionRows,
+  ) {}
 
   async execute(command: AskQuestion): Promise<QuestionView> {
     const question: QuestionView = {

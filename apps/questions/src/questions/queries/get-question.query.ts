@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { QUESTIONS_SCHEMA } from '../../database/questions-database.module.js';
 import { QuestionNotFoundError } from '../question.errors.js';
 import { QuestionRows } from '../question.rows.js';
 import type { QuestionWithAnswers } from '../question.view.js';
@@ -14,14 +13,10 @@ export class GetQuestion extends Query<QuestionWithAnswers> {
 
 @QueryHandler(GetQuestion)
 export class GetQuestionHandler implements IQueryHandler<GetQuestion> {
-  private readonly rows: QuestionRows;
-
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(QUESTIONS_SCHEMA) schema: string,
-  ) {
-    this.rows = new QuestionRows(schema);
-  }
+    private readonly rows: QuestionRows,
+  ) {}
 
   async execute({ questionId }: GetQuestion): Promise<QuestionWithAnswers> {
     const manager = this.dataSource.manager;
