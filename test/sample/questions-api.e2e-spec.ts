@@ -5,8 +5,7 @@ import { eventually, MemoryTransport, type Envelope } from '@tidings/core';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { QuestionsAppModule } from '../../apps/questions/src/questions-app.module.js';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
-import { recordDeliveries } from '../typeorm/outbox-database.js';
+import { POSTGRES_URL, recordDeliveries } from '../typeorm/outbox-database.js';
 
 // The questions service's HTTP contract (DESIGN §8) on the real PostgreSQL; events through the memory transport.
 

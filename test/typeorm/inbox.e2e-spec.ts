@@ -7,44 +7,20 @@ import {
   TopicPattern,
   type InboundMessage,
 } from '@tidings/core';
-import { createInboxMigration, NoTransactionError, TypeOrmInboxStore } from '@tidings/typeorm';
-import { DataSource } from 'typeorm';
+import { NoTransactionError, TypeOrmInboxStore } from '@tidings/typeorm';
+import type { DataSource } from 'typeorm';
+import { testDatabase, type TestDatabase } from './outbox-database.js';
 
-const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-let counter = 0;
-
-/** A schema of the test's own, with the inbox migration run in it and an effects table without uniqueness. */
-async function database(): Promise<{ schema: string; connect: () => Promise<DataSource>; dispose: () => Promise<void> }> {
-  const schema = `inbox_${process.pid}_${Date.now().toString(36)}_${++counter}`;
-  const sources: DataSource[] = [];
-  const connect = async (): Promise<DataSource> => {
-    const source = new DataSource({
-      type: 'postgres',
-      url: POSTGRES_URL,
-      schema,
-      migrations: [createInboxMigration({ schema })],
-      poolSize: 4,
-    });
-    await source.initialize();
-    sources.push(source);
-    return source;
-  };
-  const admin = await connect();
-  await admin.query(`CREATE SCHEMA "${schema}"`);
-  await admin.runMigrations();
-  await admin.query(`CREATE TABLE "${schema}".effects (consumer text NOT NULL, message_id text NOT NULL)`);
-  return {
-    schema,
-    connect,
-    dispose: async () => {
-      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-      await Promise.all(sources.map((s) => s.destroy()));
-    },
-  };
+/** A schema of the test's own (inbox and outbox migrated) with an effects table without uniqueness. */
+async function database(): Promise<TestDatabase> {
+  const db = await testDatabase('inbox');
+  const admin = await db.connect(1);
+  await admin.query(`CREATE TABLE "${db.schema}".effects (consumer text NOT NULL, message_id text NOT NULL)`);
+  return db;
 }
 
 describe('TypeOrmInboxStore on the real PostgreSQL', () => {
-  let db: Awaited<ReturnType<typeof database>>;
+  let db: TestDatabase;
   let source: DataSource;
   let inbox: TypeOrmInboxStore;
 

@@ -13,6 +13,7 @@ import {
 import { EventBusModule, OnEvent, OUTBOX_RELAY } from '@tidings/nestjs';
 import { TransactionContext, TypeOrmInboxStore, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
+import { silentLogger } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { testDatabase, type TestDatabase } from './outbox-database.js';
 
 // A service that commits a state change and its event together, a transactional handler that records an
@@ -99,7 +100,7 @@ function appModule(db: TestDatabase, dataSource: DataSource, transport: MemoryTr
           transport,
           inbox: new TypeOrmInboxStore(source, { schema: db.schema, transactions: context }),
           outbox: { store, relay: { pollIntervalMs: 200 } },
-          logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+          logger: silentLogger,
         }),
         inject: [DataSource, TransactionContext],
       }),
@@ -178,7 +179,7 @@ describe('EventBusModule transactional subscriptions, misconfigured', () => {
       handle(): void {}
     }
     @Module({
-      imports: [EventBusModule.forRoot({ service: 'shop', transport: new MemoryTransport(), logger: { log() {}, warn() {}, error() {} } })],
+      imports: [EventBusModule.forRoot({ service: 'shop', transport: new MemoryTransport(), logger: silentLogger })],
       providers: [Handler],
     })
     class AppModule {}
@@ -203,7 +204,7 @@ describe('EventBusModule transactional subscriptions, misconfigured', () => {
             service: 'shop',
             transport: new MemoryTransport(),
             inbox: new TypeOrmInboxStore(dataSource, { schema: db.schema, retainHandledMs: 60_000 }),
-            logger: { log() {}, warn() {}, error() {} },
+            logger: silentLogger,
           }),
         ],
         providers: [Handler],

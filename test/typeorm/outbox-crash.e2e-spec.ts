@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { RABBITMQ_URL, removeTopology, silentLogger, uniquePrefix } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { startNodeProcess, type NodeProcess } from '../support/node-process.js';
 import { EffectLedger } from './effect-ledger.js';
-import { testDatabase, type TestDatabase } from './outbox-database.js';
+import { addInTransactions, testDatabase, type TestDatabase } from './outbox-database.js';
 
 // Relays and consumers run as child processes on the built packages and die by SIGKILL, as in production.
 
@@ -59,7 +59,7 @@ describe('Outbox and inbox when processes are killed (real RabbitMQ and PostgreS
     await ledger.subscribe(await transport(), queue, inbox, { concurrency: 8 });
     const store = new TypeOrmOutboxStore(source, { schema: db.schema });
     const all = Array.from({ length: 1000 }, (_, i) => envelope(i));
-    for (let i = 0; i < all.length; i += 100) await source.transaction((manager) => store.add(manager, all.slice(i, i + 100)));
+    await addInTransactions(source, store, all);
 
     const pendingAtKill: number[] = [];
     for (let kill = 0; kill < 10; kill++) {

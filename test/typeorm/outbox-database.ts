@@ -1,5 +1,5 @@
 import { decodeMessage, TopicPattern, type DeliverFn, type Envelope, type Transport } from '@tidings/core';
-import { createInboxMigration, createOutboxMigration } from '@tidings/typeorm';
+import { createInboxMigration, createOutboxMigration, type TypeOrmOutboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 
 export const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -66,4 +66,16 @@ export async function recordDeliveries(
     deliver,
   );
   return received;
+}
+
+/** Writes `envelopes` to the outbox in transactions of `perTransaction` rows, as producers would commit them. */
+export async function addInTransactions(
+  source: DataSource,
+  store: TypeOrmOutboxStore,
+  envelopes: readonly Envelope[],
+  perTransaction = 100,
+): Promise<void> {
+  for (let i = 0; i < envelopes.length; i += perTransaction) {
+    await source.transaction((manager) => store.add(manager, envelopes.slice(i, i + perTransaction)));
+  }
 }

@@ -2,22 +2,17 @@ import { createEnvelope, eventually, OutboxRelay, TopicPattern, type Envelope } 
 import { RabbitMqTransport } from '@tidings/rabbitmq';
 import { TypeOrmInboxStore, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { connect } from 'amqplib';
-import type { DataSource } from 'typeorm';
 import { RABBITMQ_URL, removeTopology, silentLogger, uniquePrefix } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres-node.js';
 import { startThrowawayRabbitMq, type ThrowawayRabbitMq } from '../support/rabbitmq-node.js';
 import { EffectLedger } from './effect-ledger.js';
-import { testDatabase, type TestDatabase } from './outbox-database.js';
+import { addInTransactions, testDatabase, type TestDatabase } from './outbox-database.js';
 
 // These tests stop a broker or a database: they run throwaway instances of their own, never the shared services.
 
 const TYPE = 'outage.item.added';
 const envelopes = (n: number, from = 0): Envelope[] =>
   Array.from({ length: n }, (_, i) => createEnvelope({ type: TYPE, version: 1, source: 'outage-e2e', data: { seq: from + i } }));
-
-async function addInTransactions(source: DataSource, store: TypeOrmOutboxStore, all: readonly Envelope[]): Promise<void> {
-  for (let i = 0; i < all.length; i += 50) await source.transaction((manager) => store.add(manager, all.slice(i, i + 50)));
-}
 
 describe('Outbox relay through a broker outage (throwaway RabbitMQ node)', () => {
   let node: ThrowawayRabbitMq;
@@ -59,11 +54,11 @@ describe('Outbox relay through a broker outage (throwaway RabbitMQ node)', () =>
     relay = new OutboxRelay(store, await transport(), { logger: silentLogger, batchSize: 50, backoff: { initialMs: 100, maxMs: 2000 } });
     await relay.start();
 
-    await addInTransactions(source, store, envelopes(500));
+    await addInTransactions(source, store, envelopes(500), 50);
     await eventually(async () => expect((await ledger.count('outage.effects')).distinct).toBeGreaterThan(0), { timeoutMs: 30_000 });
     await node.stopApp();
     // Producers keep committing while the broker is away: the outbox takes them.
-    await addInTransactions(source, store, envelopes(500, 500));
+    await addInTransactions(source, store, envelopes(500, 500), 50);
     await new Promise((resolve) => setTimeout(resolve, 30_000));
     const during = relay.stats();
     const backlogDuring = await store.backlog();
@@ -126,7 +121,7 @@ describe('Outbox relay through a database restart (throwaway PostgreSQL)', () =>
     relay = new OutboxRelay(store, publisher, { logger: silentLogger, pollIntervalMs: 600_000, backoff: { initialMs: 100, maxMs: 1000 } });
     await relay.start();
     const before = envelopes(200);
-    await addInTransactions(source, store, before);
+    await addInTransactions(source, store, before, 50);
     await eventually(() => expect(received.size).toBe(200), { timeoutMs: 30_000 });
 
     await postgres.stop('immediate');
@@ -136,11 +131,11 @@ describe('Outbox relay through a database restart (throwaway PostgreSQL)', () =>
     const after = envelopes(200, 200);
     await eventually(
       async () => {
-        await addInTransactions(source, store, after.slice(0, 1)); // retried until the pool reconnects
+        await addInTransactions(source, store, after.slice(0, 1), 50); // retried until the pool reconnects
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-    await addInTransactions(source, store, after.slice(1));
+    await addInTransactions(source, store, after.slice(1), 50);
     await eventually(() => expect(received.size).toBeGreaterThanOrEqual(400), { timeoutMs: 30_000 });
     expect([...before, ...after].every((e) => received.has(e.id))).toBe(true);
     expect(relay.stats().consecutiveFailures).toBe(0);
@@ -148,7 +143,7 @@ describe('Outbox relay through a database restart (throwaway PostgreSQL)', () =>
     // DataSource is another process to the relay: only its NOTIFY, through the re-established LISTEN, can bring this one.
     const elsewhere = await db.connect(2);
     const [last] = envelopes(1, 400);
-    await addInTransactions(elsewhere, new TypeOrmOutboxStore(elsewhere, { schema: db.schema, notify: true }), [last!]);
+    await addInTransactions(elsewhere, new TypeOrmOutboxStore(elsewhere, { schema: db.schema, notify: true }), [last!], 50);
     await eventually(() => expect(received.has(last!.id)).toBe(true), { timeoutMs: 5000 });
   }, 120_000);
 });

@@ -2,10 +2,9 @@ import { createEnvelope, decodeMessage, eventually, OutboxRelay, TopicPattern, t
 import { RabbitMqTransport } from '@tidings/rabbitmq';
 import { TypeOrmInboxStore, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { connect, type ChannelModel } from 'amqplib';
-import type { DataSource } from 'typeorm';
 import { RABBITMQ_URL, removeTopology, silentLogger, uniquePrefix } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { EffectLedger } from './effect-ledger.js';
-import { testDatabase, type TestDatabase } from './outbox-database.js';
+import { addInTransactions, testDatabase, type TestDatabase } from './outbox-database.js';
 
 /** One test's exchange and queues on the shared broker, its schema on the shared database, and cleanup of both. */
 class OutboxOnRabbitMq {
@@ -51,17 +50,6 @@ class OutboxOnRabbitMq {
     await removeTopology(this.raw, this.transports, this.exchange);
     await this.raw.close();
     await this.db.dispose();
-  }
-}
-
-async function addInTransactions(
-  source: DataSource,
-  store: TypeOrmOutboxStore,
-  envelopes: readonly Envelope[],
-  perTransaction = 100,
-): Promise<void> {
-  for (let i = 0; i < envelopes.length; i += perTransaction) {
-    await source.transaction((manager) => store.add(manager, envelopes.slice(i, i + perTransaction)));
   }
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@tidings/core';
 import { NoTransactionError, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
 import type { DataSource } from 'typeorm';
+import { silentLogger } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { recordDeliveries, testDatabase, type TestDatabase } from './outbox-database.js';
 
 @IntegrationEvent('outbox.item.added')
@@ -22,8 +23,6 @@ class ItemAdded {
     readonly n: number,
   ) {}
 }
-
-const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 const envelope = (n: number, partitionKey?: string, type = 'outbox.item.added'): Envelope =>
   createEnvelope({ type, version: 1, source: 'outbox-test', data: { n }, ...(partitionKey !== undefined && { partitionKey }) });
@@ -36,7 +35,7 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
   const relays: OutboxRelay[] = [];
 
   const relay = (options: OutboxRelayOptions = {}, target: Pick<Transport, 'publish'> = transport, on = store): OutboxRelay => {
-    const created = new OutboxRelay(on, target, { logger: quiet, pollIntervalMs: 200, ...options });
+    const created = new OutboxRelay(on, target, { logger: silentLogger, pollIntervalMs: 200, ...options });
     relays.push(created);
     return created;
   };
