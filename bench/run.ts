@@ -97,6 +97,19 @@ function rowsOf(results: readonly VariantResult[]): Row[] {
 const ratio = (value: number | undefined): string => (value === undefined ? '' : `${value.toFixed(2)}×`);
 const busy = (r: Row): string => (r.medianMachineCpuBusy === undefined ? '' : `${Math.round(r.medianMachineCpuBusy * 100)}%`);
 
+/** The cells the throughput tables share: what ran, how often, its rates and its ratio to raw. */
+const rateCells = (r: Row): string[] => [
+  r.scenario,
+  r.queueType,
+  r.label,
+  thousands(r.messages),
+  String(r.msgsPerSecond.length),
+  thousands(r.min),
+  thousands(r.median),
+  thousands(r.max),
+  ratio(r.ratioToRaw),
+];
+
 /** The tables on stdout: RabbitMQ transport, outbox throughput, outbox latency (each only if it has rows). */
 function printTables(rows: readonly Row[]): void {
   const transport = rows.filter((r) => r.scenario === 'publish' || r.scenario === 'consume');
@@ -119,19 +132,7 @@ function printTables(rows: readonly Row[]): void {
           'client CPU µs/msg',
           'machine CPU busy',
         ],
-        transport.map((r) => [
-          r.scenario,
-          r.queueType,
-          r.label,
-          thousands(r.messages),
-          String(r.msgsPerSecond.length),
-          thousands(r.min),
-          thousands(r.median),
-          thousands(r.max),
-          ratio(r.ratioToRaw),
-          r.medianCpuUsPerMessage.toFixed(1),
-          busy(r),
-        ]),
+        transport.map((r) => [...rateCells(r), r.medianCpuUsPerMessage.toFixed(1), busy(r)]),
         [false, false, false, true, true, true, true, true, true, true, true],
       ),
     );
@@ -152,20 +153,7 @@ function printTables(rows: readonly Row[]): void {
           'client CPU µs/row',
           'machine CPU busy',
         ],
-        throughput.map((r) => [
-          r.scenario,
-          r.queueType,
-          r.label,
-          thousands(r.messages),
-          String(r.msgsPerSecond.length),
-          thousands(r.min),
-          thousands(r.median),
-          thousands(r.max),
-          ratio(r.ratioToRaw),
-          ratio(r.ratioToNaive),
-          r.medianCpuUsPerMessage.toFixed(1),
-          busy(r),
-        ]),
+        throughput.map((r) => [...rateCells(r), ratio(r.ratioToNaive), r.medianCpuUsPerMessage.toFixed(1), busy(r)]),
         [false, false, false, true, true, true, true, true, true, true, true, true],
       ),
     );
