@@ -3,9 +3,11 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { EventEnveloper, type Transport } from '@tidings/core';
 import { EventBusModule } from '@tidings/nestjs';
 import { RabbitMqTransport } from '@tidings/rabbitmq';
-import { TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createOutboxMigration, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { DataSource } from 'typeorm';
 import type { QuestionsConfig } from './config/questions.config.js';
-import { QuestionsDatabaseModule } from './database/questions-database.module.js';
+import { ServiceDatabaseModule } from '../../sample-kit/src/index.js';
+import { createQuestionsMigration } from './database/questions.migration.js';
 import { AcceptAnswerHandler } from './questions/commands/accept-answer.command.js';
 import { AddAnswerHandler } from './questions/commands/add-answer.command.js';
 import { AskQuestionHandler } from './questions/commands/ask-question.command.js';
@@ -30,7 +32,21 @@ export class QuestionsAppModule {
       module: QuestionsAppModule,
       imports: [
         CqrsModule.forRoot(),
-        QuestionsDatabaseModule.forRoot(config),
+        ServiceDatabaseModule.forRoot(
+          {
+            service: 'questions',
+            databaseUrl: config.databaseUrl,
+            schema: config.schema,
+            migrations: [createQuestionsMigration(config.schema), createOutboxMigration({ schema: config.schema })],
+          },
+          [
+            {
+              provide: TypeOrmOutboxStore,
+              useFactory: (ds: DataSource) => new TypeOrmOutboxStore(ds, { schema: config.schema }),
+              inject: [DataSource],
+            },
+          ],
+        ),
         EventBusModule.forRootAsync({
           useFactory: (store: TypeOrmOutboxStore) => ({ service: 'questions', transport, outbox: { store } }),
           inject: [TypeOrmOutboxStore],

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { QUESTIONS_SCHEMA } from '../database/questions-database.module.js';
+import { SERVICE_SCHEMA } from '../../../sample-kit/src/index.js';
 import type { AnswerView, QuestionView } from './question.view.js';
 
 interface QuestionRow {
@@ -44,7 +44,7 @@ const toAnswer = (row: AnswerRow): AnswerView => ({
 /** SQL of the write model, in one place. */
 @Injectable()
 export class QuestionRows {
-  constructor(@Inject(QUESTIONS_SCHEMA) private readonly schema: string) {}
+  constructor(@Inject(SERVICE_SCHEMA) private readonly schema: string) {}
 
   async insertQuestion(manager: EntityManager, q: QuestionView): Promise<void> {
     await manager.query(

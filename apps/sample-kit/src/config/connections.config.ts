@@ -1,0 +1,17 @@
+import { envString } from './env.js';
+
+/** Where a sample service finds PostgreSQL and RabbitMQ; the defaults are the services of this project's machines. */
+export interface ConnectionsConfig {
+  /** `DATABASE_URL`. @default postgres://postgres@127.0.0.1:5432/test */
+  readonly databaseUrl: string;
+  /** `RABBITMQ_URL`. @default amqp://guest:guest@127.0.0.1:5672 */
+  readonly rabbitMqUrl: string;
+}
+
+/** Reads {@link ConnectionsConfig} from the environment. */
+export function connectionsConfigFromEnv(env: NodeJS.ProcessEnv): ConnectionsConfig {
+  return {
+    databaseUrl: envString(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/test'),
+    rabbitMqUrl: envString(env, 'RABBITMQ_URL', 'amqp://guest:guest@127.0.0.1:5672'),
+  };
+}

@@ -1,0 +1,36 @@
+import { checkIdentifier } from '@tidings/typeorm';
+import { DataSource, type MigrationInterface } from 'typeorm';
+
+/** One sample service's database: its own PostgreSQL schema and the migrations that build it. */
+export interface ServiceDatabaseOptions {
+  /** Service name, for errors and the migrations table (`<service>_migrations`). */
+  readonly service: string;
+  readonly databaseUrl: string;
+  /** The PostgreSQL schema holding this service's tables; created if missing. */
+  readonly schema: string;
+  readonly migrations: ReadonlyArray<new () => MigrationInterface>;
+  /** @default 10 */
+  readonly poolSize?: number;
+}
+
+/** Connects, creates the service's schema if needed and runs its migrations, so a service starts on an empty database. */
+export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
+  const schema = checkIdentifier(options.service, 'schema', options.schema);
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: options.databaseUrl,
+    schema,
+    poolSize: options.poolSize ?? 10,
+    migrations: [...options.migrations],
+    migrationsTableName: `${options.service}_migrations`,
+  });
+  await dataSource.initialize();
+  try {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
+}
