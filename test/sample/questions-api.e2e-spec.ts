@@ -41,7 +41,10 @@ describe('questions service API', () => {
   beforeAll(async () => {
     const transport = new MemoryTransport();
     app = await NestFactory.create(
-      QuestionsAppModule.forRoot({ port: 0, databaseUrl: POSTGRES_URL, schema, rabbitMqUrl: 'memory' }, { transport }),
+      QuestionsAppModule.forRoot(
+        { port: 0, databaseUrl: POSTGRES_URL, schema, rabbitMqUrl: 'unused', exchange: 'unused', namespace: '' },
+        { transport },
+      ),
       { logger: false },
     );
     await app.listen(0, '127.0.0.1');

@@ -2,11 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventEnveloper, type Transport } from '@tidings/core';
 import { EventBusModule } from '@tidings/nestjs';
-import { RabbitMqTransport } from '@tidings/rabbitmq';
 import { createOutboxMigration, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 import type { QuestionsConfig } from './config/questions.config.js';
-import { ServiceDatabaseModule } from '../../sample-kit/src/index.js';
+import { sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
 import { createQuestionsMigration } from './database/questions.migration.js';
 import { AcceptAnswerHandler } from './questions/commands/accept-answer.command.js';
 import { AddAnswerHandler } from './questions/commands/add-answer.command.js';
@@ -27,7 +26,7 @@ export interface QuestionsAppOptions {
 @Module({})
 export class QuestionsAppModule {
   static forRoot(config: QuestionsConfig, options: QuestionsAppOptions = {}): DynamicModule {
-    const transport = options.transport ?? new RabbitMqTransport({ url: config.rabbitMqUrl, connectionName: 'questions' });
+    const transport = options.transport ?? sampleTransport(config, 'questions');
     return {
       module: QuestionsAppModule,
       imports: [
@@ -48,7 +47,7 @@ export class QuestionsAppModule {
           ],
         ),
         EventBusModule.forRootAsync({
-          useFactory: (store: TypeOrmOutboxStore) => ({ service: 'questions', transport, outbox: { store } }),
+          useFactory: (store: TypeOrmOutboxStore) => ({ service: serviceName(config, 'questions'), transport, outbox: { store } }),
           inject: [TypeOrmOutboxStore],
         }),
       ],
