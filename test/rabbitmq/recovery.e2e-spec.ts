@@ -224,6 +224,7 @@ describe('RabbitMqTransport recovery (throwaway RabbitMQ node)', () => {
         let peak = 0;
         const sampler = setInterval(() => (peak = Math.max(peak, transport.status().publishesInFlight)), 5);
         await eventually(() => expect(transport.status().publisher.state).toBe('blocked'), { timeoutMs: 20_000, intervalMs: 50 });
+        expect(transport.health()).toMatchObject({ healthy: false, detail: expect.stringMatching(/^publisher blocked/) });
         // Consumers are not blocked: everything published before the alarm is handled during it.
         await ledger.all.waitFor(before, 30_000);
         expect(transport.status().consumer.state).toBe('connected');
@@ -241,6 +242,7 @@ describe('RabbitMqTransport recovery (throwaway RabbitMQ node)', () => {
 
       expect(ledger.effects.size).toBe(before + during);
       expect(transport.status().publisher.state).toBe('connected');
+      expect(transport.health()).toEqual({ healthy: true, detail: 'publisher connected, consumer connected' });
       expect(logger.lines.some((l) => l.includes('blocked the publisher connection'))).toBe(true);
     },
     TIMEOUT_MS,

@@ -8,6 +8,7 @@ import {
   type PublishFailure,
   type Subscription,
   type Transport,
+  type TransportHealth,
 } from '@tidings/core';
 import type { ChannelModel } from 'amqplib';
 import { ConnectionSupervisor, type ConnectionState } from './connection/connection.supervisor.js';
@@ -123,6 +124,18 @@ export class RabbitMqTransport implements Transport {
       publisher: this.publisherConnection.status,
       consumer: this.consumerConnection.status,
       publishesInFlight: this.publisher.inFlight,
+    };
+  }
+
+  /** Healthy while started with both connections up and publishes not blocked by a broker alarm. */
+  health(): TransportHealth {
+    const { state, publisher, consumer } = this.status();
+    const describe = (role: string, c: RabbitMqTransportStatus['publisher']): string =>
+      `${role} ${c.state}${c.blockedReason ? ` (${c.blockedReason})` : ''}`;
+    const healthy = state === 'started' && publisher.state === 'connected' && consumer.state === 'connected';
+    return {
+      healthy,
+      detail: state === 'started' ? `${describe('publisher', publisher)}, ${describe('consumer', consumer)}` : `transport ${state}`,
     };
   }
 

@@ -10,3 +10,4 @@ export * from './configuration.error.js';
 export * from './transport-state.error.js';
 export * from './publish-failed.error.js';
 export * from './encode.error.js';
+export * from './error-summary.js';

@@ -5,6 +5,7 @@ import { tierAtLeast } from '../retry/delay-tier.js';
 import type { DeliverFn } from '../transport/delivery-outcome.js';
 import type { EventLog } from '../transport/event-log.js';
 import type { Subscription } from '../transport/subscription.js';
+import type { TransportHealth } from '../transport/transport-health.js';
 import type { Transport } from '../transport/transport.js';
 import { MemoryBroker, type MemoryBrokerOptions } from './memory.broker.js';
 import type { MemoryConsumer, MemoryQueue } from './memory.queue.js';
@@ -44,6 +45,10 @@ export class MemoryTransport implements Transport {
 
   get eventLog(): EventLog | undefined {
     return this.broker.eventLog;
+  }
+
+  health(): TransportHealth {
+    return { healthy: this.state === 'started', detail: `memory transport ${this.state}` };
   }
 
   start(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { DeliverFn } from './delivery-outcome.js';
 import type { EventLog } from './event-log.js';
 import type { Subscription } from './subscription.js';
+import type { TransportHealth } from './transport-health.js';
 import type { Envelope } from '../envelope/envelope.js';
 
 /**
@@ -33,4 +34,6 @@ export interface Transport {
   publish(envelopes: readonly Envelope[]): Promise<void>;
   /** Registers a consumer; `deliver` decides each message's outcome and the transport realises it. */
   subscribe(subscription: Subscription, deliver: DeliverFn): Promise<void>;
+  /** Optional: whether the transport can publish and consume now (health checks). Must be cheap and never throw. */
+  health?(): TransportHealth;
 }

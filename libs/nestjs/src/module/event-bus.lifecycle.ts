@@ -19,6 +19,7 @@ import {
 } from '@tidings/core';
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
 import { planSubscriptions } from '../discovery/subscription.planner.js';
+import { EventBusMetrics } from '../metrics/event-bus.metrics.js';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from './event-bus.module-definition.js';
 import type { EventBusModuleOptions } from './event-bus.options.js';
 import { validateModuleOptions } from './options.validation.js';
@@ -48,6 +49,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
     private readonly explorer: EventHandlerExplorer,
     private readonly registry: EventTypeRegistry,
     @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay | null,
+    private readonly metrics: EventBusMetrics,
   ) {
     this.resolved = validateModuleOptions({ ...options, transport });
     this.logger = options.logger ?? new Logger('EventBus');
@@ -81,8 +83,11 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
         handlers: bindings,
         maxMessageBytes: this.resolved.maxMessageBytes,
         ...(transactional && inbox && { inbox }),
-        ...(middleware && { middleware }),
-        onSettled: (report) => this.logOutcome(report),
+        middleware: [this.metrics.timing, ...(middleware ?? [])],
+        onSettled: (report) => {
+          this.metrics.record(report);
+          this.logOutcome(report);
+        },
       });
       await this.transport.subscribe(subscription, pipeline.deliver);
       this.logger.log(

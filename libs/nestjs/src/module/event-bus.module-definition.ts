@@ -28,3 +28,9 @@ export const EVENT_BUS_TRANSPORT = Symbol('tidings:event-bus-transport');
  * option). Health checks and metrics read its `stats()` and `lag()`.
  */
 export const OUTBOX_RELAY = Symbol('tidings:outbox-relay');
+
+/**
+ * Injection token of the module's `OutboxBackpressure`, or `null` when `outbox.backpressure` is not set.
+ * `OutboxBackpressureGuard` reads it.
+ */
+export const OUTBOX_BACKPRESSURE = Symbol('tidings:outbox-backpressure');

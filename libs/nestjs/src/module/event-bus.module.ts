@@ -1,10 +1,19 @@
 import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { EventEnveloper, EventTypeRegistry, OutboxRelay, type Transport } from '@tidings/core';
+import { EventEnveloper, EventTypeRegistry, OutboxBackpressure, OutboxRelay, type Transport } from '@tidings/core';
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
+import { EventBusHealth } from '../health/event-bus.health.js';
+import { EventBusMetrics } from '../metrics/event-bus.metrics.js';
 import { EventBus } from '../publishing/event-bus.js';
+import { OutboxBackpressureGuard } from '../publishing/outbox-backpressure.guard.js';
 import { EventBusLifecycle } from './event-bus.lifecycle.js';
-import { ConfigurableEventBusModule, EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from './event-bus.module-definition.js';
+import {
+  ConfigurableEventBusModule,
+  EVENT_BUS_OPTIONS,
+  EVENT_BUS_TRANSPORT,
+  OUTBOX_BACKPRESSURE,
+  OUTBOX_RELAY,
+} from './event-bus.module-definition.js';
 import type { EventBusModuleOptions } from './event-bus.options.js';
 
 /**
@@ -32,10 +41,31 @@ import type { EventBusModuleOptions } from './event-bus.options.js';
           : null,
       inject: [EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT],
     },
+    {
+      provide: OUTBOX_BACKPRESSURE,
+      useFactory: (options: EventBusModuleOptions, relay: OutboxRelay | null): OutboxBackpressure | null =>
+        options.outbox?.backpressure
+          ? new OutboxBackpressure(options.outbox.store, options.outbox.backpressure, () => relay?.stats().publishedPerSecond ?? 0)
+          : null,
+      inject: [EVENT_BUS_OPTIONS, OUTBOX_RELAY],
+    },
+    OutboxBackpressureGuard,
     EventHandlerExplorer,
     EventBus,
+    EventBusHealth,
+    EventBusMetrics,
     EventBusLifecycle,
   ],
-  exports: [EventBus, EventTypeRegistry, EventEnveloper, EVENT_BUS_TRANSPORT, OUTBOX_RELAY],
+  exports: [
+    EventBus,
+    EventBusHealth,
+    EventBusMetrics,
+    OutboxBackpressureGuard,
+    EventTypeRegistry,
+    EventEnveloper,
+    EVENT_BUS_TRANSPORT,
+    OUTBOX_RELAY,
+    OUTBOX_BACKPRESSURE,
+  ],
 })
 export class EventBusModule extends ConfigurableEventBusModule {}

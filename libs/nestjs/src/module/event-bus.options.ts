@@ -1,5 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ErrorClass, InboxStore, OutboxRelayOptions, OutboxStore, PipelineStep, RetryOptions, Transport } from '@tidings/core';
+import type { Registry } from 'prom-client';
+import type {
+  ErrorClass,
+  InboxStore,
+  OutboxBackpressureOptions,
+  OutboxRelayOptions,
+  OutboxStore,
+  PipelineStep,
+  RetryOptions,
+  Transport,
+} from '@tidings/core';
 
 /** Defaults applied to every subscription unless a handler's `@OnEvent` options say otherwise. */
 export interface SubscriptionDefaults {
@@ -41,6 +51,22 @@ export interface EventBusModuleOptions {
   readonly middleware?: readonly PipelineStep[];
   /** Where subscriptions, retries and dead letters are logged. @default new Logger('EventBus') */
   readonly logger?: LoggerService;
+  /** Thresholds of {@link EventBusHealth}. */
+  readonly health?: EventBusHealthOptions;
+  /** Where {@link EventBusMetrics} registers its metrics. */
+  readonly metrics?: EventBusMetricsOptions;
+}
+
+/** Options of the event bus's health check. */
+export interface EventBusHealthOptions {
+  /** The outbox is `down` once its oldest due record has waited longer than this. @default 30000 */
+  readonly maxOutboxLagMs?: number;
+}
+
+/** Options of the event bus's Prometheus metrics. */
+export interface EventBusMetricsOptions {
+  /** A prom-client registry to share with the application's own metrics. @default a registry of the module's own */
+  readonly registry?: Registry;
 }
 
 /** The outbox relay of {@link EventBusModuleOptions.outbox}. */
@@ -49,6 +75,11 @@ export interface OutboxModuleOptions {
   readonly store: OutboxStore;
   /** Relay tuning; its logger defaults to the module's. */
   readonly relay?: OutboxRelayOptions;
+  /**
+   * Refuse new work while more than `maxPending` records wait (see `OutboxBackpressureGuard`). @default none: the
+   * backlog may grow as long as the database has room
+   */
+  readonly backpressure?: OutboxBackpressureOptions;
 }
 
 /** Options with every default applied. */
