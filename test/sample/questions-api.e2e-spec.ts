@@ -42,7 +42,7 @@ describe('questions service API', () => {
     const transport = new MemoryTransport();
     app = await NestFactory.create(
       QuestionsAppModule.forRoot(
-        { port: 0, databaseUrl: POSTGRES_URL, schema, rabbitMqUrl: 'unused', exchange: 'unused', namespace: '' },
+        { port: 0, databaseUrl: POSTGRES_URL, schema, rabbitMqUrl: 'unused', exchange: 'unused', namespace: '', maxOutboxBacklog: 10_000 },
         { transport },
       ),
       { logger: false },

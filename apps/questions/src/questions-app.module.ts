@@ -5,7 +5,7 @@ import { EventBusModule } from '@tidings/nestjs';
 import { createOutboxMigration, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 import type { QuestionsConfig } from './config/questions.config.js';
-import { sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
+import { ObservabilityModule, sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
 import { createQuestionsMigration } from './database/questions.migration.js';
 import { AcceptAnswerHandler } from './questions/commands/accept-answer.command.js';
 import { AddAnswerHandler } from './questions/commands/add-answer.command.js';
@@ -47,9 +47,14 @@ export class QuestionsAppModule {
           ],
         ),
         EventBusModule.forRootAsync({
-          useFactory: (store: TypeOrmOutboxStore) => ({ service: serviceName(config, 'questions'), transport, outbox: { store } }),
+          useFactory: (store: TypeOrmOutboxStore) => ({
+            service: serviceName(config, 'questions'),
+            transport,
+            outbox: { store, backpressure: { maxPending: config.maxOutboxBacklog } },
+          }),
           inject: [TypeOrmOutboxStore],
         }),
+        ObservabilityModule,
       ],
       controllers: [QuestionsController],
       providers: [

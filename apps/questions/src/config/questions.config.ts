@@ -6,6 +6,11 @@ export interface QuestionsConfig extends ConnectionsConfig {
   readonly port: number;
   /** `QUESTIONS_SCHEMA`: the PostgreSQL schema holding this service's tables. @default 'questions' */
   readonly schema: string;
+  /**
+   * `QUESTIONS_MAX_OUTBOX_BACKLOG`: events waiting to be published above which commands are answered 503 with
+   * `Retry-After` (while the broker is away, say), instead of letting the backlog grow without limit. @default 10000
+   */
+  readonly maxOutboxBacklog: number;
 }
 
 /** Reads the configuration from the environment. */
@@ -14,5 +19,6 @@ export function questionsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Qu
     ...connectionsConfigFromEnv(env),
     port: envInteger(env, 'QUESTIONS_PORT', 3001),
     schema: envString(env, 'QUESTIONS_SCHEMA', 'questions'),
+    maxOutboxBacklog: envInteger(env, 'QUESTIONS_MAX_OUTBOX_BACKLOG', 10_000),
   };
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { OutboxBackpressureGuard } from '@tidings/nestjs';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { z } from 'zod';
 import { ZodBodyPipe } from '../http/zod-body.pipe.js';
@@ -19,17 +20,20 @@ export class QuestionsController {
   ) {}
 
   @Post()
+  @UseGuards(OutboxBackpressureGuard)
   ask(@Body(new ZodBodyPipe(askQuestionRequest)) body: z.infer<typeof askQuestionRequest>): Promise<QuestionView> {
     return this.commands.execute(new AskQuestion(body.title, body.body, body.subject, body.grade, body.authorId));
   }
 
   @Post(':id/answers')
+  @UseGuards(OutboxBackpressureGuard)
   answer(@Param('id') id: string, @Body(new ZodBodyPipe(addAnswerRequest)) body: z.infer<typeof addAnswerRequest>): Promise<AnswerView> {
     if (!isId(id)) throw new QuestionNotFoundError(id);
     return this.commands.execute(new AddAnswer(id, body.body, body.authorId));
   }
 
   @Post(':id/answers/:answerId/accept')
+  @UseGuards(OutboxBackpressureGuard)
   @HttpCode(200)
   accept(@Param('id') id: string, @Param('answerId') answerId: string): Promise<QuestionView> {
     if (!isId(id)) throw new QuestionNotFoundError(id);
