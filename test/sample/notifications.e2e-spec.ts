@@ -43,6 +43,7 @@ interface Service {
   readonly push: SimulatedPushProvider;
   readonly settled: Settled[];
   readonly schema: string;
+  readonly base: string;
   list(userId: string): Promise<NotificationView[]>;
   get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
   rowCount(): Promise<number>;
@@ -91,6 +92,7 @@ async function startService(
     push,
     settled,
     schema,
+    base,
     get,
     list: async (userId) => {
       const reply = await get(`/notifications?userId=${encodeURIComponent(userId)}`);
@@ -308,5 +310,13 @@ describe('notifications service with a push provider that is always down', () =>
     expect(push.delivered).toEqual([]);
     expect(await down.rowCount()).toBe(0);
     expect(await down.list('ana')).toEqual([]);
+
+    // What an operator sees: the service is healthy (the provider is not one of its own parts), the metrics count it.
+    expect(await down.get('/health')).toMatchObject({ status: 200, body: { status: 'up', checks: { broker: { status: 'up' } } } });
+    const metrics = await fetch(`${down.base}/metrics`).then((r) => r.text());
+    const line = (outcome: string): string =>
+      `tidings_deliveries_total{subscription="${ANSWERS}",type="qa.answer.added",outcome="${outcome}"}`;
+    expect(metrics).toContain(`${line('retry')} 3`);
+    expect(metrics).toContain(`${line('dead_letter')} 1`);
   });
 });

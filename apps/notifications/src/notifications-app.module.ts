@@ -3,7 +3,7 @@ import type { Transport } from '@tidings/core';
 import { EventBusModule } from '@tidings/nestjs';
 import { createInboxMigration, TransactionContext, TypeOrmInboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
-import { sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
+import { ObservabilityModule, sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
 import type { NotificationsConfig } from './config/notifications.config.js';
 import { notifyRetryOptions } from './config/retry-schedule.js';
 import { createNotificationsMigration } from './database/notifications.migration.js';
@@ -62,6 +62,7 @@ export class NotificationsAppModule {
           }),
           inject: [TypeOrmInboxStore],
         }),
+        ObservabilityModule,
       ],
       controllers: [NotificationsController],
       providers: [{ provide: PushProvider, useValue: push }, NotificationRows, LearnAskers, NotifyAsker],

@@ -6,3 +6,4 @@ export * from './transport/sample-transport.js';
 export * from './observability/database.health.js';
 export * from './observability/health.controller.js';
 export * from './observability/observability.module.js';
+export * from './http/zod-request.pipe.js';

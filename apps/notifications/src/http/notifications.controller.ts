@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { NotificationRows } from '../notifying/notification.rows.js';
 import type { NotificationView } from '../notifying/notification.view.js';
 import { listNotificationsQuery } from './notifications.requests.js';
-import { ZodQueryPipe } from './zod-query.pipe.js';
+import { ZodRequestPipe } from '../../../sample-kit/src/index.js';
 
 /** Notifications listed per request, newest first; older ones are not paged through (a demo's inbox, not an archive). */
 export const NOTIFICATIONS_PAGE = 100;
@@ -19,7 +19,7 @@ export class NotificationsController {
 
   @Get()
   async list(
-    @Query(new ZodQueryPipe(listNotificationsQuery)) query: z.infer<typeof listNotificationsQuery>,
+    @Query(new ZodRequestPipe(listNotificationsQuery, 'query')) query: z.infer<typeof listNotificationsQuery>,
   ): Promise<{ items: NotificationView[] }> {
     return { items: await this.rows.listFor(this.dataSource.manager, query.userId, NOTIFICATIONS_PAGE) };
   }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs
 import { OutboxBackpressureGuard } from '@tidings/nestjs';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { z } from 'zod';
-import { ZodBodyPipe } from '../http/zod-body.pipe.js';
+import { ZodRequestPipe } from '../../../sample-kit/src/index.js';
 import { AcceptAnswer } from './commands/accept-answer.command.js';
 import { AddAnswer } from './commands/add-answer.command.js';
 import { AskQuestion } from './commands/ask-question.command.js';
@@ -21,13 +21,16 @@ export class QuestionsController {
 
   @Post()
   @UseGuards(OutboxBackpressureGuard)
-  ask(@Body(new ZodBodyPipe(askQuestionRequest)) body: z.infer<typeof askQuestionRequest>): Promise<QuestionView> {
+  ask(@Body(new ZodRequestPipe(askQuestionRequest, 'body')) body: z.infer<typeof askQuestionRequest>): Promise<QuestionView> {
     return this.commands.execute(new AskQuestion(body.title, body.body, body.subject, body.grade, body.authorId));
   }
 
   @Post(':id/answers')
   @UseGuards(OutboxBackpressureGuard)
-  answer(@Param('id') id: string, @Body(new ZodBodyPipe(addAnswerRequest)) body: z.infer<typeof addAnswerRequest>): Promise<AnswerView> {
+  answer(
+    @Param('id') id: string,
+    @Body(new ZodRequestPipe(addAnswerRequest, 'body')) body: z.infer<typeof addAnswerRequest>,
+  ): Promise<AnswerView> {
     if (!isId(id)) throw new QuestionNotFoundError(id);
     return this.commands.execute(new AddAnswer(id, body.body, body.authorId));
   }
