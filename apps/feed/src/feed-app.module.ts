@@ -1,10 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Transport } from '@tidings/core';
 import { EventBusModule } from '@tidings/nestjs';
-import { createInboxMigration, TransactionContext, TypeOrmInboxStore } from '@tidings/typeorm';
-import { DataSource } from 'typeorm';
+import { createInboxMigration, TypeOrmInboxStore } from '@tidings/typeorm';
 import type { FeedConfig } from './config/feed.config.js';
-import { sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
+import {
+  inboxStoreProvider,
+  ObservabilityModule,
+  sampleTransport,
+  serviceName,
+  ServiceDatabaseModule,
+} from '../../sample-kit/src/index.js';
 import { AfterCommitInbox } from './database/after-commit.inbox.js';
 import { createFeedMigration } from './database/feed.migration.js';
 import { FeedController } from './http/feed.controller.js';
@@ -40,13 +45,7 @@ export class FeedAppModule {
             migrations: [createFeedMigration(config.schema), createInboxMigration({ schema: config.schema })],
           },
           [
-            {
-              // The handlers write through the same TransactionContext the inbox opens its transactions on.
-              provide: TypeOrmInboxStore,
-              useFactory: (ds: DataSource, transactions: TransactionContext) =>
-                new TypeOrmInboxStore(ds, { schema: config.schema, transactions }),
-              inject: [DataSource, TransactionContext],
-            },
+            inboxStoreProvider(config.schema),
             {
               provide: AfterCommitInbox,
               useFactory: (inbox: TypeOrmInboxStore) => new AfterCommitInbox(inbox),
@@ -58,6 +57,7 @@ export class FeedAppModule {
           useFactory: (inbox: AfterCommitInbox) => ({ service: serviceName(config, 'feed'), transport, inbox }),
           inject: [AfterCommitInbox],
         }),
+        ObservabilityModule,
       ],
       controllers: [FeedController, FeedPageController],
       providers: [FeedChanges, FeedWrites, FeedReads, FeedProjection, OpenStreams],

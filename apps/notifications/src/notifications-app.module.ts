@@ -1,9 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Transport } from '@tidings/core';
 import { EventBusModule } from '@tidings/nestjs';
-import { createInboxMigration, TransactionContext, TypeOrmInboxStore } from '@tidings/typeorm';
-import { DataSource } from 'typeorm';
-import { ObservabilityModule, sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
+import { createInboxMigration, TypeOrmInboxStore } from '@tidings/typeorm';
+import {
+  ObservabilityModule,
+  inboxStoreProvider,
+  sampleTransport,
+  serviceName,
+  ServiceDatabaseModule,
+} from '../../sample-kit/src/index.js';
 import type { NotificationsConfig } from './config/notifications.config.js';
 import { notifyRetryOptions } from './config/retry-schedule.js';
 import { createNotificationsMigration } from './database/notifications.migration.js';
@@ -43,15 +48,7 @@ export class NotificationsAppModule {
             schema: config.schema,
             migrations: [createNotificationsMigration(config.schema), createInboxMigration({ schema: config.schema })],
           },
-          [
-            {
-              provide: TypeOrmInboxStore,
-              // The service's TransactionContext, so that anything else joining a delivery's transaction finds it.
-              useFactory: (ds: DataSource, transactions: TransactionContext) =>
-                new TypeOrmInboxStore(ds, { schema: config.schema, transactions }),
-              inject: [DataSource, TransactionContext],
-            },
-          ],
+          [inboxStoreProvider(config.schema)],
         ),
         EventBusModule.forRootAsync({
           useFactory: (inbox: TypeOrmInboxStore) => ({

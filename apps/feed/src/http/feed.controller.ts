@@ -6,7 +6,7 @@ import { feedQuery, feedStreamQuery, type FeedQuery, type FeedStreamQuery } from
 import { FeedReads, type FeedPage } from './feed.reads.js';
 import { feedStream } from './feed.stream.js';
 import { OpenStreams } from './open-streams.js';
-import { ZodPipe } from './zod.pipe.js';
+import { ZodRequestPipe } from '../../../sample-kit/src/index.js';
 
 /** The feed's part of the public contract (DESIGN §8). */
 @Controller('feed')
@@ -19,7 +19,7 @@ export class FeedController {
 
   /** Newest first (by askedAt, then questionId); pass `nextCursor` back as `cursor` for the next page. */
   @Get()
-  list(@Query(new ZodPipe(feedQuery, 'query')) query: FeedQuery): Promise<FeedPage> {
+  list(@Query(new ZodRequestPipe(feedQuery, 'query')) query: FeedQuery): Promise<FeedPage> {
     const { limit, cursor, ...filters } = query;
     return this.reads.page(filters, limit, cursor);
   }
@@ -32,7 +32,7 @@ export class FeedController {
    */
   @Sse('stream')
   stream(
-    @Query(new ZodPipe(feedStreamQuery, 'query')) filters: FeedStreamQuery,
+    @Query(new ZodRequestPipe(feedStreamQuery, 'query')) filters: FeedStreamQuery,
     @Res({ passthrough: true }) response: ServerResponse,
   ): Observable<MessageEvent> {
     this.streams.track(response);
