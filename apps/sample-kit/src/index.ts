@@ -8,3 +8,4 @@ export * from './observability/database.health.js';
 export * from './observability/health.controller.js';
 export * from './observability/observability.module.js';
 export * from './http/zod-request.pipe.js';
+export * from './process/serve-sample.js';
