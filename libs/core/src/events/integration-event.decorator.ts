@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors/configuration.error.js';
 import type { EventSchema } from './event-schema.js';
+import { checkUpcasters, type Upcasters } from './event-upcasting.js';
 
 /** Any class used as an event; its instances are the event data. */
 // `never[]` parameters accept every constructor (parameters are contravariant) without resorting to `any`.
@@ -11,6 +12,12 @@ export interface IntegrationEventOptions<T> {
   readonly version?: number;
   /** Checked on consume; a violation dead-letters the message without calling the handler. */
   readonly schema?: EventSchema<T>;
+  /**
+   * How to read older versions, keyed by the version each one reads: `{ 1: (v1) => v2 }`. Consumers apply them, live
+   * and on replay, before validation, so handlers and the schema only ever see the current version.
+   * @default none: only the current version is accepted
+   */
+  readonly upcasters?: Upcasters;
 }
 
 /** What `@IntegrationEvent` records on a class. */
@@ -18,6 +25,7 @@ export interface EventDefinition<T extends object = object> {
   readonly type: string;
   readonly version: number;
   readonly schema: EventSchema<T> | undefined;
+  readonly upcasters?: Upcasters;
   readonly target: EventClass<T>;
 }
 
@@ -52,9 +60,16 @@ export function IntegrationEvent<T extends object>(
       version,
     });
   }
+  checkUpcasters(type, version, options.upcasters);
   // Metadata lives on the class itself, not in a global registry, so two apps in one process never share state.
   return (target) => {
-    const definition: EventDefinition<T> = { type, version, schema: options.schema, target };
+    const definition: EventDefinition<T> = {
+      type,
+      version,
+      schema: options.schema,
+      ...(options.upcasters && { upcasters: options.upcasters }),
+      target,
+    };
     Object.defineProperty(target, DEFINITION, { value: definition, enumerable: false });
   };
 }
