@@ -17,7 +17,7 @@ const outcomeLabel = (report: DeliveryReport): DeliveryOutcomeLabel => {
  *
  * - `tidings_deliveries_total{subscription,type,outcome}`: deliveries by outcome (`ack`, `retry`, `dead_letter`, and
  *   `duplicate` for redeliveries the inbox skipped);
- * - `tidings_handler_duration_seconds{subscription,type}`: handler time, inbox transaction included;
+ * - `tidings_handler_duration_seconds{subscription,type}`: handler time (for a transactional subscription: inside its transaction, the commit not included);
  * - `tidings_transport_up`: 1 while the transport reports itself healthy;
  * - with an outbox relay: `tidings_outbox_published_total`, `tidings_outbox_pending` and
  *   `tidings_outbox_oldest_due_age_seconds` (read from the store at each scrape).
@@ -45,7 +45,7 @@ export class EventBusMetrics {
     });
     this.handlerSeconds = new Histogram({
       name: 'tidings_handler_duration_seconds',
-      help: 'Time spent in handlers (with the inbox transaction, for transactional subscriptions).',
+      help: 'Time spent in handlers (inside the inbox transaction for transactional subscriptions; the commit not included).',
       labelNames: ['subscription', 'type'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
