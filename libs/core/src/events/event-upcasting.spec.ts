@@ -41,7 +41,11 @@ const upcasters = {
 };
 
 @IntegrationEvent('spec.asker.registered', { version: 3, schema: v3Schema, upcasters })
-class AskerRegistered {}
+class AskerRegistered implements AskerV3 {
+  declare readonly first: string;
+  declare readonly last: string;
+  declare readonly grade: number;
+}
 
 describe('event upcasting', () => {
   it('brings old data up one version at a time, and knows which versions it can read', () => {
