@@ -1,10 +1,9 @@
 import { eventually } from '@tidings/core';
-import { DataSource } from 'typeorm';
 import { RABBITMQ_URL } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { startNodeProcess } from '../support/node-process.js';
 import { isAlive } from '../support/process-probes.js';
 import { RabbitMqManagement } from '../support/rabbitmq-management.js';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
 
 // `npm run demo` (the built apps/dist/demo) as a newcomer runs it, on free ports and in a namespace of its own: it
 // starts the three services, seeds them, prints the addresses, and Ctrl-C (SIGINT) stops everything cleanly.
@@ -16,10 +15,7 @@ describe('npm run demo', () => {
 
   afterAll(async () => {
     await new RabbitMqManagement().deleteByPrefix(namespace);
-    const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-    await admin.initialize();
-    for (const schema of Object.values(schemas)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.destroy();
+    await dropSchemas(Object.values(schemas));
   });
 
   it('starts the three services, seeds them, prints where to look, and stops them all on Ctrl-C', async () => {

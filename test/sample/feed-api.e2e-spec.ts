@@ -1,17 +1,6 @@
 import type { FeedItem } from '../../apps/feed/src/projection/feed-item.js';
-import {
-  accepted,
-  added,
-  asked,
-  at,
-  dropSchemas,
-  envelope,
-  id,
-  newestFirst,
-  startFeed,
-  type FeedApp,
-  type FeedPageBody,
-} from './feed.fixture.js';
+import { accepted, added, asked, at, envelope, id, newestFirst, startFeed, type FeedApp, type FeedPageBody } from './feed.fixture.js';
+import { dropSchemas } from '../typeorm/outbox-database.js';
 
 // The feed's HTTP contract (DESIGN §8): GET /feed with filters and cursor pagination, 400s, the page at GET /.
 
@@ -24,7 +13,7 @@ describe('feed service API', () => {
     started.push(feed);
   });
   afterEach(() => feed.close());
-  afterAll(() => dropSchemas(started));
+  afterAll(() => dropSchemas(started.map((feed) => feed.schema)));
 
   const ids = (items: readonly FeedItem[]): string[] => items.map((item) => item.questionId);
 

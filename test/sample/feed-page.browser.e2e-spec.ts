@@ -6,7 +6,6 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { DataSource } from 'typeorm';
 import type { FeedConfig } from '../../apps/feed/src/config/feed.config.js';
 import { FeedAppModule } from '../../apps/feed/src/feed-app.module.js';
 import type { FeedItem } from '../../apps/feed/src/projection/feed-item.js';
@@ -14,7 +13,7 @@ import type { QuestionsConfig } from '../../apps/questions/src/config/questions.
 import { QuestionsAppModule } from '../../apps/questions/src/questions-app.module.js';
 import { RABBITMQ_URL } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { RabbitMqManagement } from '../support/rabbitmq-management.js';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
 
 // The live feed page in a real browser (Debian's chromium, headless, driven by playwright-core): the questions and
 // feed services run in this process on the real RabbitMQ and PostgreSQL, in a namespace, an exchange and schemas of
@@ -147,10 +146,7 @@ describe('feed page in a browser', () => {
     await feed?.close();
     // Every queue of the namespace (the feed's, its retry tiers and dead-letter queue) and the exchange.
     await new RabbitMqManagement().deleteByPrefix(namespace);
-    const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-    await admin.initialize();
-    for (const schema of [questionsSchema, feedSchema]) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.destroy();
+    await dropSchemas([questionsSchema, feedSchema]);
   }, WAIT_MS);
 
   afterEach(() => {

@@ -1,8 +1,9 @@
 import type { Envelope } from '@tidings/core';
 import { TypeOrmInboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
-import { accepted, added, asked, at, dropSchemas, envelope, id, startFeed, type FeedApp } from './feed.fixture.js';
+import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { accepted, added, asked, at, envelope, id, startFeed, type FeedApp } from './feed.fixture.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 // The projection is idempotent and order-independent by construction, not only through the inbox.
 
@@ -10,16 +11,6 @@ import { accepted, added, asked, at, dropSchemas, envelope, id, startFeed, type 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
   return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
-}
-
-/** A seeded pseudo-random generator (mulberry32), so a failing order can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Merges the sequences at random, keeping the order within each. */
@@ -45,7 +36,7 @@ describe('feed projection', () => {
   afterAll(async () => {
     await Promise.all(started.map((feed) => feed.close()));
     await admin.destroy();
-    await dropSchemas(started);
+    await dropSchemas(started.map((feed) => feed.schema));
   });
   const start = async (): Promise<FeedApp> => {
     const feed = await startFeed();
@@ -56,7 +47,7 @@ describe('feed projection', () => {
 
   it('builds the same feed, row for row, whatever order each question’s events arrive in', async () => {
     const seed = Date.now();
-    const next = random(seed);
+    const next = seededRandom(seed);
     // Each question: asked, two answers, one accepted; 24 questions get the 24 orders of their four events.
     const story = (minute: number, subject: string) => {
       const [qid, first, second] = [id(), id(), id()];

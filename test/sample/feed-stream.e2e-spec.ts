@@ -1,7 +1,8 @@
 import { eventually } from '@tidings/core';
 import { Agent, get, type Server } from 'node:http';
 import type { FeedItem } from '../../apps/feed/src/projection/feed-item.js';
-import { added, asked, at, dropSchemas, envelope, id, startFeed, type FeedApp, type FeedPageBody } from './feed.fixture.js';
+import { added, asked, at, envelope, id, startFeed, type FeedApp, type FeedPageBody } from './feed.fixture.js';
+import { dropSchemas } from '../typeorm/outbox-database.js';
 
 // GET /feed/stream: server-sent events of committed changes, filtered like GET /feed.
 
@@ -70,7 +71,7 @@ describe('feed stream', () => {
     for (const stream of streams.splice(0)) stream.close();
     await feed.close();
   });
-  afterAll(() => dropSchemas(started));
+  afterAll(() => dropSchemas(started.map((feed) => feed.schema)));
 
   const open = async (query = ''): Promise<OpenStream> => {
     const stream = await openStream(`${feed.base}/feed/stream${query}`);

@@ -3,11 +3,11 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEnveloper, EventTypeRegistry, MemoryTransport, type Envelope } from '@tidings/core';
 import type { AddressInfo } from 'node:net';
-import { DataSource } from 'typeorm';
 import { FeedAppModule } from '../../apps/feed/src/feed-app.module.js';
 import type { FeedItem } from '../../apps/feed/src/projection/feed-item.js';
 import { AnswerAccepted, AnswerAdded, QuestionAsked } from '../../apps/qa-events/src/index.js';
 import { POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { readWholeFeed } from './feed-pages.js';
 
 // The feed service on the real PostgreSQL (a schema of its own per app), fed through a memory transport.
 
@@ -28,12 +28,9 @@ export interface FeedApp {
   close(): Promise<void>;
 }
 
-export interface FeedPageBody {
-  readonly items: FeedItem[];
-  readonly nextCursor: string | null;
-}
+export type { FeedPageBody } from './feed-pages.js';
 
-/** Starts a feed service on a new schema; `dropSchemas` removes them all. */
+/** Starts a feed service on a new schema; drop it with `dropSchemas` when done. */
 export async function startFeed(): Promise<FeedApp> {
   const schema = `feed_${process.pid}_${Date.now().toString(36)}_${++counter}`;
   const transport = new MemoryTransport();
@@ -62,29 +59,9 @@ export async function startFeed(): Promise<FeedApp> {
       // Every delivery was handled: nothing failed and waits for a retry, nothing was dead-lettered.
       expect(transport.broker.deadLetters()).toEqual([]);
     },
-    all: async (query = '', limit = 100) => {
-      const items: FeedItem[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { status: number; body: FeedPageBody } = await get<FeedPageBody>(
-          `/feed?limit=${limit}${query && `&${query}`}${cursor ? `&cursor=${cursor}` : ''}`,
-        );
-        expect(page.status).toBe(200);
-        items.push(...page.body.items);
-        cursor = page.body.nextCursor;
-      } while (cursor !== null);
-      return items;
-    },
+    all: (query, limit) => readWholeFeed(base, query, limit),
     close: () => app.close(),
   };
-}
-
-/** Drops the schemas of every feed started in this process. */
-export async function dropSchemas(apps: readonly FeedApp[]): Promise<void> {
-  const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-  await admin.initialize();
-  for (const { schema } of apps) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.destroy();
 }
 
 const enveloper = new EventEnveloper('questions', new EventTypeRegistry());

@@ -12,7 +12,7 @@ import { NotificationsAppModule } from '../../apps/notifications/src/notificatio
 import type { NotificationView } from '../../apps/notifications/src/notifying/notification.view.js';
 import { SimulatedPushProvider } from '../../apps/notifications/src/push/simulated-push.provider.js';
 import { RABBITMQ_URL, removeTopology, silentLogger } from '../rabbitmq/rabbitmq-conformance.target.js';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
 
 // The notifications service on the real RabbitMQ and PostgreSQL: a permanent failure lands in the answers queue's DLQ
 // after one attempt, a transient one goes through the retry tier queues and is delivered. A namespace and an exchange
@@ -68,10 +68,7 @@ describe('notifications service on the real RabbitMQ', () => {
       await removeTopology(raw, [transport], exchange);
       await raw.close();
     }
-    const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-    await admin.initialize();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.destroy();
+    await dropSchemas([schema]);
   }, 30_000);
 
   const list = async (userId: string): Promise<NotificationView[]> => {

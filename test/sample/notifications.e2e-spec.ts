@@ -9,24 +9,13 @@ import type { NotificationsConfig } from '../../apps/notifications/src/config/no
 import { NotificationsAppModule } from '../../apps/notifications/src/notifications-app.module.js';
 import type { NotificationView } from '../../apps/notifications/src/notifying/notification.view.js';
 import { SimulatedPushProvider } from '../../apps/notifications/src/push/simulated-push.provider.js';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 // The notifications service on the real PostgreSQL, fed through the memory transport as the questions service would
 // feed it: every claim is a count of notifications listed, pushes made, attempts and dead letters.
 
 const ANSWERS = 'notifications.answers';
-
-/** A small seeded generator (mulberry32), so a flaky provider fails the same sends on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One delivery's end, as the memory broker reports it. */
 interface Settled {
@@ -127,14 +116,11 @@ const answerAdded = (questionId: string, authorId: string): Envelope<AnswerAdded
 };
 
 afterAll(async () => {
-  const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-  await admin.initialize();
   for (const service of services) {
     await service.app.close();
     service.transport.broker.dispose();
-    await admin.query(`DROP SCHEMA IF EXISTS "${service.schema}" CASCADE`);
   }
-  await admin.destroy();
+  await dropSchemas(services.map((service) => service.schema));
 });
 
 describe('notifications service', () => {

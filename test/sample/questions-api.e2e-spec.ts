@@ -3,9 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { eventually, MemoryTransport, type Envelope } from '@tidings/core';
 import type { AddressInfo } from 'node:net';
-import { DataSource } from 'typeorm';
 import { QuestionsAppModule } from '../../apps/questions/src/questions-app.module.js';
-import { POSTGRES_URL, recordDeliveries } from '../typeorm/outbox-database.js';
+import { dropSchemas, POSTGRES_URL, recordDeliveries } from '../typeorm/outbox-database.js';
 
 // The questions service's HTTP contract (DESIGN §8) on the real PostgreSQL; events through the memory transport.
 
@@ -54,10 +53,7 @@ describe('questions service API', () => {
 
   afterAll(async () => {
     await app.close();
-    const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-    await admin.initialize();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.destroy();
+    await dropSchemas([schema]);
   });
 
   it('asks, answers and accepts, committing each change with its event, in order per question', async () => {

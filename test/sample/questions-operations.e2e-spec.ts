@@ -5,7 +5,7 @@ import { eventually, MemoryTransport, TopicPattern, type Envelope, type Transpor
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { QuestionsAppModule } from '../../apps/questions/src/questions-app.module.js';
-import { POSTGRES_URL } from '../typeorm/outbox-database.js';
+import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
 
 // The questions service's operations contract on the real PostgreSQL: /health, /metrics, and 503 + Retry-After once
 // the outbox backlog passes its bound. The broker's outage is played by a memory transport that refuses publishes
@@ -66,10 +66,7 @@ describe('questions service operations', () => {
   afterAll(async () => {
     transport.reachable = true;
     await app.close();
-    const admin = new DataSource({ type: 'postgres', url: POSTGRES_URL });
-    await admin.initialize();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.destroy();
+    await dropSchemas([schema]);
   });
 
   it('reports the broker, the database and the outbox on /health, and Prometheus metrics on /metrics', async () => {

@@ -43,6 +43,17 @@ export async function testDatabase(prefix: string, url = POSTGRES_URL): Promise<
   };
 }
 
+/** Drops the schemas (and everything in them) that a test's services created; missing ones are skipped. */
+export async function dropSchemas(schemas: Iterable<string>, url = POSTGRES_URL): Promise<void> {
+  const admin = new DataSource({ type: 'postgres', url });
+  await admin.initialize();
+  try {
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
 /** Subscribes a consumer that records every envelope it receives, in order, on `transport`. */
 export async function recordDeliveries(
   transport: Transport,

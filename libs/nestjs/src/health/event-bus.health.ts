@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { errorSummary, OutboxRelay, type Transport } from '@tidings/core';
+import { errorSummary, OutboxRelay, withDeadline, type Transport } from '@tidings/core';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from '../module/event-bus.module-definition.js';
 import type { EventBusModuleOptions } from '../module/event-bus.options.js';
 import type { ComponentHealth, EventBusHealthReport, OutboxHealth } from './event-bus-health.report.js';
@@ -40,12 +40,8 @@ export class EventBusHealth {
   private async outbox(relay: OutboxRelay): Promise<OutboxHealth> {
     const stats = relay.stats();
     if (stats.state === 'stopped') return { status: 'down', detail: 'outbox relay stopped' };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${OUTBOX_READ_TIMEOUT_MS} ms`)), OUTBOX_READ_TIMEOUT_MS);
-    });
     try {
-      const { pending, oldestDueAgeMs } = await Promise.race([relay.lag(), timeout]);
+      const { pending, oldestDueAgeMs } = await withDeadline(relay.lag(), OUTBOX_READ_TIMEOUT_MS, 'the outbox backlog');
       const late = oldestDueAgeMs > this.maxOutboxLagMs;
       const relayState = stats.state === 'backing-off' ? `relay backing off (${stats.lastError ?? 'last claim failed'})` : 'relay running';
       return {
@@ -56,8 +52,6 @@ export class EventBusHealth {
       };
     } catch (error) {
       return { status: 'down', detail: `outbox unreadable: ${errorSummary(error)}` };
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
