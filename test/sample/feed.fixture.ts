@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEnveloper, EventTypeRegistry, MemoryTransport, type Envelope } from '@tidings/core';
+import { Projections } from '@tidings/nestjs';
 import type { AddressInfo } from 'node:net';
 import { FeedAppModule } from '../../apps/feed/src/feed-app.module.js';
 import type { FeedItem } from '../../apps/feed/src/projection/feed-item.js';
@@ -9,7 +10,7 @@ import { AnswerAccepted, AnswerAdded, QuestionAsked } from '../../apps/qa-events
 import { POSTGRES_URL } from '../typeorm/outbox-database.js';
 import { readWholeFeed } from './feed-pages.js';
 
-// The feed service on the real PostgreSQL (a schema of its own per app), fed through a memory transport.
+// The feed service on the real PostgreSQL (a schema of its own per app), projecting the memory transport's event log.
 
 let counter = 0;
 
@@ -19,7 +20,7 @@ export interface FeedApp {
   readonly base: string;
   readonly schema: string;
   readonly transport: MemoryTransport;
-  /** Publishes the envelopes as the questions service would, and waits until the feed has handled all of them. */
+  /** Publishes the envelopes as the questions service would, and waits until the feed has applied all of them. */
   deliver(envelopes: readonly Envelope[]): Promise<void>;
   /** GET a path of the service; the JSON body. */
   get<T = Record<string, unknown>>(path: string): Promise<{ status: number; body: T }>;
@@ -55,9 +56,10 @@ export async function startFeed(): Promise<FeedApp> {
     get,
     deliver: async (envelopes) => {
       await transport.publish(envelopes);
-      await transport.broker.whenIdle(10_000);
-      // Every delivery was handled: nothing failed and waits for a retry, nothing was dead-lettered.
-      expect(transport.broker.deadLetters()).toEqual([]);
+      const projections = app.get(Projections);
+      await projections.whenCaughtUp('feed', 10_000);
+      // Every event was applied: the projection skipped none.
+      expect(await projections.skipped('feed')).toEqual([]);
     },
     all: (query, limit) => readWholeFeed(base, query, limit),
     close: () => app.close(),

@@ -26,7 +26,7 @@ export interface QuestionsAppOptions {
 @Module({})
 export class QuestionsAppModule {
   static forRoot(config: QuestionsConfig, options: QuestionsAppOptions = {}): DynamicModule {
-    const transport = options.transport ?? sampleTransport(config, 'questions');
+    const transport = options.transport ?? sampleTransport(config, 'questions', { eventLog: true });
     return {
       module: QuestionsAppModule,
       imports: [

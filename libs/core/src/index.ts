@@ -10,3 +10,4 @@ export * from './conformance/index.js';
 export * from './memory/index.js';
 export * from './logging/index.js';
 export * from './outbox/index.js';
+export * from './projection/index.js';

@@ -15,3 +15,6 @@ export * from './health/event-bus.health.js';
 export * from './health/event-bus-health.report.js';
 export * from './metrics/event-bus.metrics.js';
 export * from './publishing/outbox-backpressure.guard.js';
+export * from './projection/projection.decorator.js';
+export * from './projection/projections.js';
+export type { DiscoveredProjection } from './projection/projection.explorer.js';

@@ -8,3 +8,5 @@ export * from './outbox/outbox-table.js';
 export * from './outbox/outbox.migration.js';
 export * from './outbox/typeorm-outbox.store.js';
 export * from './outbox/typeorm-outbox.js';
+export * from './projection/projection-copies.js';
+export * from './projection/typeorm-projection.store.js';

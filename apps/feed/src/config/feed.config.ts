@@ -4,7 +4,7 @@ import { connectionsConfigFromEnv, envInteger, envString, type ConnectionsConfig
 export interface FeedConfig extends ConnectionsConfig {
   /** `FEED_PORT`. @default 3002 */
   readonly port: number;
-  /** `FEED_SCHEMA`: the PostgreSQL schema holding this service's tables (the read model and its inbox). @default 'feed' */
+  /** `FEED_SCHEMA`: the PostgreSQL schema holding this service's tables (the live copy of the read model; rebuilds use `<schema>__rebuild`). @default 'feed' */
   readonly schema: string;
 }
 

@@ -1,58 +1,72 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { OnEvent } from '@tidings/nestjs';
-import { TransactionContext } from '@tidings/typeorm';
-import type { EntityManager } from 'typeorm';
+import { getEventDefinition, type EventClass, type ProjectedEvent, type ProjectionBatchContext, type ProjectionContext } from '@tidings/core';
+import { OnEvent, OnEventBatch, Projection, type ProjectionReadModel } from '@tidings/nestjs';
+import type { TypeOrmProjectionTx } from '@tidings/typeorm';
 import { AnswerAccepted, AnswerAdded, QuestionAsked } from '../../../qa-events/src/index.js';
-import { AfterCommitInbox } from '../database/after-commit.inbox.js';
+import { FeedBatchWrites } from './feed.batch-writes.js';
+import { createFeedReadModel } from './feed.read-model.js';
 import { FeedChanges } from './feed-changes.js';
 import { toFeedItem, type FeedItemRow } from './feed-item.js';
 import { FeedWrites } from './feed.writes.js';
 
-/** The one subscription (queue `<service>.projection`) of the three handlers: one consumer, one inbox identity. */
-const PROJECTION = { subscription: 'projection', transactional: true } as const;
+type Context = ProjectionContext<TypeOrmProjectionTx>;
 
 /**
- * Keeps the feed's read model from the questions service's events. Idempotent twice over: the inbox skips a
- * redelivered message, and each write is idempotent and commutative by itself ({@link FeedWrites}), so the same
- * fact under another message id, or events of a question in any order, still give the same feed.
+ * The feed's read model, kept from the questions service's events in the event log. Each batch commits with the
+ * projection's checkpoint, so every event is applied once; the writes are also idempotent and commutative by
+ * themselves ({@link FeedWrites}), so events of a question in any order, or the same fact under two ids, give the
+ * same feed. A rebuild replays the whole log into a new copy through {@link applyBatch} and swaps it in.
  *
  * Each changed item is announced on {@link FeedChanges} after its transaction commits, so a stream never shows a
  * change that was rolled back, and a client that reloads `GET /feed` on receiving it sees it there.
  */
-@Injectable()
-export class FeedProjection {
+@Projection('feed')
+export class FeedProjection implements ProjectionReadModel<TypeOrmProjectionTx> {
   constructor(
     private readonly writes: FeedWrites,
-    @Inject(TransactionContext) private readonly transactions: TransactionContext,
-    @Inject(AfterCommitInbox) private readonly inbox: AfterCommitInbox,
+    private readonly batchWrites: FeedBatchWrites,
     private readonly changes: FeedChanges,
   ) {}
 
-  @OnEvent(QuestionAsked, PROJECTION)
-  async onQuestionAsked(event: QuestionAsked): Promise<void> {
-    this.announce(await this.writes.questionAsked(this.manager(), event));
+  createReadModel(tx: TypeOrmProjectionTx): Promise<void> {
+    return createFeedReadModel(tx);
   }
 
-  @OnEvent(AnswerAdded, PROJECTION)
-  async onAnswerAdded(event: AnswerAdded): Promise<void> {
-    this.announce(await this.writes.answerAdded(this.manager(), event));
+  @OnEvent(QuestionAsked)
+  async onQuestionAsked(event: QuestionAsked, context: Context): Promise<void> {
+    this.announce(context, [await this.writes.questionAsked(context.tx, event)]);
   }
 
-  @OnEvent(AnswerAccepted, PROJECTION)
-  async onAnswerAccepted(event: AnswerAccepted): Promise<void> {
-    this.announce(await this.writes.answerAccepted(this.manager(), event));
+  @OnEvent(AnswerAdded)
+  async onAnswerAdded(event: AnswerAdded, context: Context): Promise<void> {
+    this.announce(context, [await this.writes.answerAdded(context.tx, event)]);
   }
 
-  private manager(): EntityManager {
-    return this.transactions.manager('FeedProjection');
+  @OnEvent(AnswerAccepted)
+  async onAnswerAccepted(event: AnswerAccepted, context: Context): Promise<void> {
+    this.announce(context, [await this.writes.answerAccepted(context.tx, event)]);
+  }
+
+  /** Several events in three statements: what a rebuild, or a live copy catching up, spends its time in. */
+  @OnEventBatch()
+  async applyBatch(events: readonly ProjectedEvent[], context: ProjectionBatchContext<TypeOrmProjectionTx>): Promise<void> {
+    const dataOf = <T extends object>(event: EventClass<T>): T[] => {
+      const { type } = getEventDefinition(event);
+      return events.flatMap((e) => (e.envelope.type === type ? [e.envelope.data as T] : []));
+    };
+    const rows = await this.batchWrites.apply(context.tx, {
+      asked: dataOf(QuestionAsked),
+      added: dataOf(AnswerAdded),
+      accepted: dataOf(AnswerAccepted),
+    });
+    this.announce(context, rows);
   }
 
   /**
-   * The row as this transaction left it. Changes of one question are serialised by its row lock, so they commit,
-   * and are announced, in order; placeholders are not announced (they are not in the feed either).
+   * Announces the rows as this transaction left them, once it commits. Changes of one question are serialised by its
+   * row lock, so they commit, and are announced, in order; placeholders are not announced (nor listed).
    */
-  private announce(row: FeedItemRow | undefined): void {
-    const item = row && toFeedItem(row);
-    if (item) this.inbox.afterCommit(() => this.changes.publish(item));
+  private announce(context: Pick<Context, 'afterCommit'>, rows: ReadonlyArray<FeedItemRow | undefined>): void {
+    const items = rows.flatMap((row) => (row && toFeedItem(row)) ?? []);
+    if (items.length > 0) context.afterCommit(() => items.forEach((item) => this.changes.publish(item)));
   }
 }

@@ -1,35 +1,28 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import type { TypeOrmProjectionTx } from '@tidings/typeorm';
 import type { AnswerAccepted, AnswerAdded, QuestionAsked } from '../../../qa-events/src/index.js';
-import { SERVICE_SCHEMA } from '../../../sample-kit/src/index.js';
 import type { FeedItemRow } from './feed-item.js';
 
-/** Timestamps are kept to the millisecond, the precision of the API's dates and cursors (see the migration). */
+/** Timestamps are kept to the millisecond, the precision of the API's dates and cursors (see the read model). */
 const ms = (param: string): string => `date_trunc('milliseconds', ${param}::timestamptz)`;
 
 /**
- * The projection's SQL. Each statement is one atomic upsert that commutes with the others and is idempotent, so
- * the read model ends up the same whatever order the events of a question arrive in, and however often:
+ * The projection's SQL, one event at a time. Each statement is one atomic upsert that commutes with the others and is
+ * idempotent, so the read model ends up the same whatever order the events of a question arrive in, and however
+ * often (the same fact may come under two event ids):
  * - an event for a question not seen yet creates the row (a placeholder, unless it is the question itself);
  * - `last_activity_at` only ever moves forward (GREATEST);
  * - an answer is counted when its (question, answer) row is inserted, never when it is already there;
  * - the question's fields fill a placeholder once; the accepted answer is the latest acceptance (by time, then id).
  *
- * Each returns the row it changed, or `undefined` when the event changed nothing (already applied).
+ * Each writes in the copy the transaction names (`tx.schema`), and returns the row it changed, or `undefined` when the
+ * event changed nothing (already applied).
  */
 @Injectable()
 export class FeedWrites {
-  private readonly items: string;
-  private readonly answers: string;
-
-  constructor(@Inject(SERVICE_SCHEMA) schema: string) {
-    this.items = `"${schema}".feed_items`;
-    this.answers = `"${schema}".feed_answers`;
-  }
-
-  async questionAsked(manager: EntityManager, q: QuestionAsked): Promise<FeedItemRow | undefined> {
+  async questionAsked({ manager, schema }: TypeOrmProjectionTx, q: QuestionAsked): Promise<FeedItemRow | undefined> {
     const rows: FeedItemRow[] = await manager.query(
-      `INSERT INTO ${this.items} AS f (question_id, title, subject, grade, asked_at, last_activity_at)
+      `INSERT INTO "${schema}".feed_items AS f (question_id, title, subject, grade, asked_at, last_activity_at)
        VALUES ($1, $2, $3, $4, ${ms('$5')}, ${ms('$5')})
        ON CONFLICT (question_id) DO UPDATE
          SET title = EXCLUDED.title, subject = EXCLUDED.subject, grade = EXCLUDED.grade, asked_at = EXCLUDED.asked_at,
@@ -41,15 +34,15 @@ export class FeedWrites {
     return rows[0];
   }
 
-  async answerAdded(manager: EntityManager, a: AnswerAdded): Promise<FeedItemRow | undefined> {
+  async answerAdded({ manager, schema }: TypeOrmProjectionTx, a: AnswerAdded): Promise<FeedItemRow | undefined> {
     // One statement: the item is only touched when the answer row was inserted (the CTE returned it).
     const rows: FeedItemRow[] = await manager.query(
       `WITH added AS (
-         INSERT INTO ${this.answers} (question_id, answer_id, added_at) VALUES ($1, $2, ${ms('$3')})
+         INSERT INTO "${schema}".feed_answers (question_id, answer_id, added_at) VALUES ($1, $2, ${ms('$3')})
          ON CONFLICT DO NOTHING
          RETURNING question_id, added_at
        )
-       INSERT INTO ${this.items} AS f (question_id, answer_count, last_activity_at)
+       INSERT INTO "${schema}".feed_items AS f (question_id, answer_count, last_activity_at)
        SELECT question_id, 1, added_at FROM added
        ON CONFLICT (question_id) DO UPDATE
          SET answer_count = f.answer_count + 1, last_activity_at = GREATEST(f.last_activity_at, EXCLUDED.last_activity_at)
@@ -59,11 +52,11 @@ export class FeedWrites {
     return rows[0];
   }
 
-  async answerAccepted(manager: EntityManager, a: AnswerAccepted): Promise<FeedItemRow | undefined> {
+  async answerAccepted({ manager, schema }: TypeOrmProjectionTx, a: AnswerAccepted): Promise<FeedItemRow | undefined> {
     // The questions service accepts one answer per question; should two acceptances ever exist, every order of
     // arrival keeps the same one (the latest), rather than whichever came last.
     const rows: FeedItemRow[] = await manager.query(
-      `INSERT INTO ${this.items} AS f (question_id, accepted_answer_id, accepted_at, last_activity_at)
+      `INSERT INTO "${schema}".feed_items AS f (question_id, accepted_answer_id, accepted_at, last_activity_at)
        VALUES ($1, $2, ${ms('$3')}, ${ms('$3')})
        ON CONFLICT (question_id) DO UPDATE
          SET accepted_answer_id = EXCLUDED.accepted_answer_id, accepted_at = EXCLUDED.accepted_at,

@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ConfigurationError } from '@tidings/core';
 import { ON_EVENT_METADATA, type OnEventMetadata } from '../decorators/on-event.decorator.js';
 import type { HandlerDescriptor } from './handler.descriptor.js';
+import { findProjectionMetadata } from '../projection/projection.decorator.js';
 
 /** Finds `@OnEvent` methods on the application's providers, through Nest's public discovery API. */
 @Injectable()
@@ -23,7 +24,8 @@ export class EventHandlerExplorer {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object' || wrapper.isAlias) continue;
       const prototype = Object.getPrototypeOf(instance) as object | null;
-      if (!prototype) continue;
+      // A projection's handlers read the event log, not a queue: the ProjectionExplorer takes them.
+      if (!prototype || findProjectionMetadata(instance.constructor)) continue;
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const method = (instance as Record<string, unknown>)[methodName];
         if (typeof method !== 'function') continue;

@@ -20,6 +20,7 @@ import {
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
 import { planSubscriptions } from '../discovery/subscription.planner.js';
 import { EventBusMetrics } from '../metrics/event-bus.metrics.js';
+import { Projections } from '../projection/projections.js';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from './event-bus.module-definition.js';
 import type { EventBusModuleOptions } from './event-bus.options.js';
 import { validateModuleOptions } from './options.validation.js';
@@ -31,7 +32,7 @@ const describeDelay = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s`
 
 /**
  * Connects the transport at module init (so any module may publish from its own `onModuleInit`),
- * subscribes the discovered handlers at bootstrap, and drains at shutdown: consumers are cancelled
+ * subscribes the discovered handlers and starts the projections at bootstrap (unless `consume` is false), and drains at shutdown: consumers are cancelled
  * and in-flight handlers finish before the transport disconnects.
  *
  * The module is global, so Nest initialises it first and destroys it last: resources your handlers
@@ -50,6 +51,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
     private readonly registry: EventTypeRegistry,
     @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay | null,
     private readonly metrics: EventBusMetrics,
+    private readonly projections: Projections,
   ) {
     this.resolved = validateModuleOptions({ ...options, transport });
     this.logger = options.logger ?? new Logger('EventBus');
@@ -68,6 +70,8 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
         'Import it once, in the root module; it is global, so feature modules inject EventBus without importing it.',
       );
     }
+    this.projections.discover();
+    if (this.options.consume === false) return;
     const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry);
     for (const { subscription, bindings, transactional } of plans) {
       if (transactional && !inbox) {
@@ -96,6 +100,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
       );
     }
     if (plans.some((plan) => plan.transactional)) this.startInboxPurge();
+    this.projections.startLive();
     // After the subscriptions, so this application's own queues exist before its backlog is published into them.
     await this.relay?.start();
   }
@@ -129,6 +134,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.inboxPurge);
+    await this.projections.stop();
     await this.relay?.stop();
     await this.transport.stop();
   }

@@ -7,6 +7,8 @@ import { EventBusMetrics } from '../metrics/event-bus.metrics.js';
 import { EventBus } from '../publishing/event-bus.js';
 import { OutboxBackpressureGuard } from '../publishing/outbox-backpressure.guard.js';
 import { EventBusLifecycle } from './event-bus.lifecycle.js';
+import { ProjectionExplorer } from '../projection/projection.explorer.js';
+import { Projections } from '../projection/projections.js';
 import {
   ConfigurableEventBusModule,
   EVENT_BUS_OPTIONS,
@@ -51,6 +53,8 @@ import type { EventBusModuleOptions } from './event-bus.options.js';
     },
     OutboxBackpressureGuard,
     EventHandlerExplorer,
+    ProjectionExplorer,
+    Projections,
     EventBus,
     EventBusHealth,
     EventBusMetrics,
@@ -58,6 +62,7 @@ import type { EventBusModuleOptions } from './event-bus.options.js';
   ],
   exports: [
     EventBus,
+    Projections,
     EventBusHealth,
     EventBusMetrics,
     OutboxBackpressureGuard,

@@ -7,6 +7,7 @@ import type {
   OutboxRelayOptions,
   OutboxStore,
   PipelineStep,
+  ProjectionStore,
   RetryOptions,
   Transport,
 } from '@tidings/core';
@@ -55,6 +56,23 @@ export interface EventBusModuleOptions {
   readonly health?: EventBusHealthOptions;
   /** Where {@link EventBusMetrics} registers its metrics. */
   readonly metrics?: EventBusMetricsOptions;
+  /** Where the read models of the application's `@Projection` classes live. Required when it has any. */
+  readonly projections?: ProjectionModuleOptions;
+  /**
+   * Whether this application does the bus's background work: consumes its subscriptions, runs its projections' live
+   * copies and its outbox relay. `false` for a process that only administers, such as the `tidings` CLI rebuilding a
+   * projection (it can still publish directly). @default true
+   */
+  readonly consume?: boolean;
+}
+
+/** The projections of {@link EventBusModuleOptions.projections}. */
+export interface ProjectionModuleOptions {
+  /**
+   * The store of each projection, by name: e.g.
+   * `(name) => new TypeOrmProjectionStore(dataSource, { projection: name, schema: name })` from @tidings/typeorm.
+   */
+  readonly store: (projection: string) => ProjectionStore<unknown>;
 }
 
 /** Options of the event bus's health check. */
