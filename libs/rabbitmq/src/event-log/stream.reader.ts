@@ -1,11 +1,20 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 
+/** Options of {@link StreamReader.next}. */
+export interface StreamReaderNextOptions {
+  /** Fail if nothing arrives within this long. @default wait without limit */
+  readonly timeoutMs?: number;
+  /** Stop waiting once it aborts: `next` then resolves with `undefined`. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Pull-style reading of a stream queue over a push consumer: `next()` resolves with the next delivery
- * (acked, so the prefetch window keeps moving) or rejects if the queue disappears or the channel closes.
+ * or rejects if the queue disappears or the channel closes. A delivery is acked only when `next()` hands
+ * it out, so the broker sends at most the prefetch window (plus the rest of a chunk) ahead of the caller.
  */
 export class StreamReader {
-  private readonly buffered: ConsumeMessage[] = [];
+  private readonly waiting: ConsumeMessage[] = [];
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
 
@@ -16,24 +25,35 @@ export class StreamReader {
     channel.once('close', () => this.fail(new Error(`the channel reading stream ${queue} closed`)));
   }
 
+  /** Deliveries received and not yet handed out by {@link next}: what this reader holds in memory. */
+  get buffered(): number {
+    return this.waiting.length;
+  }
+
+  /** Starts consuming at `offset`; a number beyond the stream's end waits for that offset to be written. */
   async open(prefetch: number, offset: number | 'next' | 'first'): Promise<void> {
     await this.channel.prefetch(prefetch);
     await this.channel.consume(
       this.queue,
       (message) => {
         if (!message) return this.fail(new Error(`stream ${this.queue} was deleted while reading`));
-        this.channel.ack(message);
-        this.buffered.push(message);
+        this.waiting.push(message);
         this.wake?.();
       },
       { noAck: false, arguments: { 'x-stream-offset': offset } },
     );
   }
 
-  async next(timeoutMs?: number): Promise<ConsumeMessage> {
+  /** The next delivery; `undefined` only once `options.signal` aborted, even while waiting. */
+  next(options?: { readonly timeoutMs?: number }): Promise<ConsumeMessage>;
+  next(options: StreamReaderNextOptions): Promise<ConsumeMessage | undefined>;
+  async next(options: StreamReaderNextOptions = {}): Promise<ConsumeMessage | undefined> {
+    const { timeoutMs, signal } = options;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const interrupt = (): void => this.wake?.();
+    signal?.addEventListener('abort', interrupt);
     try {
-      while (this.buffered.length === 0 && !this.failure) {
+      while (this.waiting.length === 0 && !this.failure && !signal?.aborted) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           if (timeoutMs !== undefined) {
@@ -44,11 +64,16 @@ export class StreamReader {
       }
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', interrupt);
       this.wake = undefined;
     }
-    const message = this.buffered.shift();
-    if (message) return message;
-    throw this.failure;
+    if (signal?.aborted) return undefined;
+    const message = this.waiting.shift();
+    if (!message) throw this.failure;
+    // Credit the broker only now: the prefetch window then bounds what waits here, however slow the caller.
+    // A closed channel has nothing to credit (and amqplib throws on an ack there).
+    if (!this.failure) this.channel.ack(message);
+    return message;
   }
 
   private fail(error: Error): void {

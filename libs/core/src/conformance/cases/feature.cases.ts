@@ -2,6 +2,8 @@ import { decodeMessage } from '../../decoding/envelope.codec.js';
 import { PublishFailedError } from '../../errors/publish-failed.error.js';
 import type { EventLog, LogEntry } from '../../transport/event-log.js';
 import { payloads, TEST_TIMEOUT_MS, type SuiteContext } from '../conformance.fixture.js';
+import { withDeadline } from '../deadline.js';
+import { eventually } from '../eventually.js';
 import { Recorder } from '../recorder.js';
 import type { DefineTest } from '../test-api.js';
 
@@ -11,6 +13,35 @@ async function entriesOf(log: EventLog, from: number, type: string): Promise<Log
   for await (const entry of log.read(from)) if (entry.message.routingKey === type) entries.push(entry);
   return entries;
 }
+
+/** A following read of `log` in the background: `seen` grows with the entries of `type` as they arrive. */
+interface FollowingRead {
+  readonly seen: LogEntry[];
+  /** Aborts the read; resolves once the iteration has returned, rejects unless that took under a second. */
+  stop(): Promise<void>;
+}
+
+/** Starts `read(from, { follow: true })` on `log`, collecting the entries of `type` until stopped. */
+function follow(log: EventLog, from: number, type: string): FollowingRead {
+  const controller = new AbortController();
+  const seen: LogEntry[] = [];
+  const done = (async () => {
+    for await (const entry of log.read(from, { follow: true, signal: controller.signal })) {
+      if (entry.message.routingKey === type) seen.push(entry);
+    }
+  })();
+  // Observed at once, so a read that fails before stop() is not an unhandled rejection; stop() reports it.
+  done.catch(() => undefined);
+  return {
+    seen,
+    stop: () => {
+      controller.abort();
+      return withDeadline(done, 1000, 'the following read to return after its signal aborted');
+    },
+  };
+}
+
+const idsOf = (entries: readonly LogEntry[]): unknown[] => entries.map((e) => e.message.attributes['id']);
 
 /** What a transport promises beyond the basics, each gated by its {@link TransportFeatures} flag. */
 export function featureCases({ api: { it, expect }, name, features, fixture }: SuiteContext): void {
@@ -68,6 +99,87 @@ export function featureCases({ api: { it, expect }, name, features, fixture }: S
 
       const rest = await entriesOf(log, positions[2] ?? from, type);
       expect(rest.map((e) => e.message.attributes['id'])).toEqual(ids.slice(2));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  itIf(features.eventLog)(
+    'eventLog: read(from, { follow }) yields what was published before and after it started, in order, until aborted',
+    async () => {
+      const fx = fixture();
+      const Event = fx.defineEvent('followed.fact');
+      const type = fx.type('followed.fact');
+      const publisher = await fx.started('follow-publisher');
+      const log = publisher.eventLog;
+      if (!log) throw new Error(`${name} promises an event log, but transport.eventLog is undefined`);
+      const from = await log.head();
+      const before = await fx.publish(publisher, Event, payloads(3));
+
+      const reading = follow(log, from, type);
+      try {
+        await eventually(() => expect(idsOf(reading.seen)).toEqual(before));
+        // The read has caught up with the log and now waits for more.
+        const after = [...(await fx.publish(publisher, Event, payloads(2, 3))), await fx.publishOne(publisher, Event, { n: 5 })];
+        await eventually(() => expect(idsOf(reading.seen)).toEqual([...before, ...after]));
+      } finally {
+        await reading.stop();
+      }
+
+      expect(reading.seen.map((e) => decodeMessage(e.message).data)).toEqual(payloads(6));
+      const positions = reading.seen.map((e) => e.position);
+      expect(positions[0]).toBeGreaterThanOrEqual(from);
+      positions.slice(1).forEach((position, i) => expect(position).toBeGreaterThan(positions[i] ?? Infinity));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  itIf(features.eventLog)(
+    'eventLog: aborting a following read while it waits for events ends the iteration within a second',
+    async () => {
+      const fx = fixture();
+      const Event = fx.defineEvent('awaited.fact');
+      const type = fx.type('awaited.fact');
+      const publisher = await fx.started('abort-publisher');
+      const log = publisher.eventLog;
+      if (!log) throw new Error(`${name} promises an event log, but transport.eventLog is undefined`);
+
+      const reading = follow(log, await log.head(), type);
+      const id = await fx.publishOne(publisher, Event, { n: 0 });
+      try {
+        // Once the only event is through, the read is certainly waiting.
+        await eventually(() => expect(idsOf(reading.seen)).toEqual([id]));
+      } finally {
+        await reading.stop(); // rejects unless the iteration returned, without throwing, within a second
+      }
+      expect(idsOf(reading.seen)).toEqual([id]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  itIf(features.eventLog)(
+    'eventLog: a following read from beyond the head waits for that position and yields the events published there',
+    async () => {
+      const fx = fixture();
+      const Event = fx.defineEvent('future.fact');
+      const type = fx.type('future.fact');
+      const publisher = await fx.started('future-publisher');
+      const log = publisher.eventLog;
+      if (!log) throw new Error(`${name} promises an event log, but transport.eventLog is undefined`);
+      const from = (await log.head()) + 3;
+
+      const reading = follow(log, from, type);
+      const ids = await fx.publish(publisher, Event, payloads(6));
+      try {
+        await eventually(() => expect(idsOf(reading.seen).at(-1)).toBe(ids.at(-1)));
+      } finally {
+        await reading.stop();
+      }
+
+      // At most the three published at or after `from` (fewer if others share the log), and never one below it.
+      const seen = idsOf(reading.seen);
+      expect(seen.length).toBeLessThanOrEqual(3);
+      expect(seen).toEqual(ids.slice(ids.length - seen.length));
+      reading.seen.forEach((entry) => expect(entry.position).toBeGreaterThanOrEqual(from));
     },
     TEST_TIMEOUT_MS,
   );
