@@ -17,7 +17,7 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@tidings/(core|nestjs|testing|rabbitmq|typeorm)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@tidings/(core|nestjs|testing|rabbitmq|typeorm|cli)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -14,9 +14,9 @@ export interface NodeProcess {
   readonly exited: Promise<number | NodeJS.Signals>;
 }
 
-/** Runs `node <script>` (relative to the repository root) with `env` added to the test's environment. */
-export function startNodeProcess(script: string, env: Record<string, string>): NodeProcess {
-  const child: ChildProcess = spawn(process.execPath, [path.resolve(script)], {
+/** Runs `node <script> [...args]` (the script relative to the repository root) with `env` added to the test's environment. */
+export function startNodeProcess(script: string, env: Record<string, string>, args: readonly string[] = []): NodeProcess {
+  const child: ChildProcess = spawn(process.execPath, [path.resolve(script), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

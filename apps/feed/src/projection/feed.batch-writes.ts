@@ -25,7 +25,11 @@ export class FeedBatchWrites {
   /** Applies the batch; the rows it changed, the last state of each. */
   async apply(tx: TypeOrmProjectionTx, batch: FeedBatch): Promise<FeedItemRow[]> {
     const changed = new Map<string, FeedItemRow>();
-    for (const rows of [await this.questionsAsked(tx, batch.asked), await this.answersAdded(tx, batch.added), await this.answersAccepted(tx, batch.accepted)]) {
+    for (const rows of [
+      await this.questionsAsked(tx, batch.asked),
+      await this.answersAdded(tx, batch.added),
+      await this.answersAccepted(tx, batch.accepted),
+    ]) {
       for (const row of rows) changed.set(row.question_id, row);
     }
     return [...changed.values()];
@@ -44,7 +48,13 @@ export class FeedBatchWrites {
              last_activity_at = GREATEST(f.last_activity_at, EXCLUDED.last_activity_at)
          WHERE f.asked_at IS NULL
        RETURNING *`,
-      [events.map((q) => q.questionId), events.map((q) => q.title), events.map((q) => q.subject), events.map((q) => q.grade), events.map((q) => q.askedAt)],
+      [
+        events.map((q) => q.questionId),
+        events.map((q) => q.title),
+        events.map((q) => q.subject),
+        events.map((q) => q.grade),
+        events.map((q) => q.askedAt),
+      ],
     );
   }
 

@@ -1,4 +1,10 @@
-import { getEventDefinition, type EventClass, type ProjectedEvent, type ProjectionBatchContext, type ProjectionContext } from '@tidings/core';
+import {
+  getEventDefinition,
+  type EventClass,
+  type ProjectedEvent,
+  type ProjectionBatchContext,
+  type ProjectionContext,
+} from '@tidings/core';
 import { OnEvent, OnEventBatch, Projection, type ProjectionReadModel } from '@tidings/nestjs';
 import type { TypeOrmProjectionTx } from '@tidings/typeorm';
 import { AnswerAccepted, AnswerAdded, QuestionAsked } from '../../../qa-events/src/index.js';

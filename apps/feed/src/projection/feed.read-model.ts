@@ -50,12 +50,8 @@ export async function createFeedReadModel({ manager, schema }: TypeOrmProjection
   // placeholders take no index space and the listing query, which has the same condition, can use them.
   const listed = 'WHERE asked_at IS NOT NULL';
   await manager.query(`CREATE INDEX feed_items_newest_idx ON ${s}.feed_items (asked_at DESC, question_id DESC) ${listed}`);
-  await manager.query(
-    `CREATE INDEX feed_items_subject_idx ON ${s}.feed_items (subject, asked_at DESC, question_id DESC) ${listed}`,
-  );
-  await manager.query(
-    `CREATE INDEX feed_items_grade_idx ON ${s}.feed_items (grade, asked_at DESC, question_id DESC) ${listed}`,
-  );
+  await manager.query(`CREATE INDEX feed_items_subject_idx ON ${s}.feed_items (subject, asked_at DESC, question_id DESC) ${listed}`);
+  await manager.query(`CREATE INDEX feed_items_grade_idx ON ${s}.feed_items (grade, asked_at DESC, question_id DESC) ${listed}`);
   await manager.query(
     `CREATE INDEX feed_items_subject_grade_idx ON ${s}.feed_items (subject, grade, asked_at DESC, question_id DESC) ${listed}`,
   );

@@ -73,12 +73,19 @@ export class BatchApplier<Tx> {
     if (failed?.kind !== 'event' || this.definition.classifier.classify(error) !== 'dead-letter') throw error;
     const { position, envelope } = failed.event;
     const skipped = skippedEntry(position, error, envelope.id, envelope.type);
-    this.logger.error(`Projection ${this.definition.name}: skipping ${envelope.type} ${envelope.id} at position ${position}: ${skipped.reason}`);
+    this.logger.error(
+      `Projection ${this.definition.name}: skipping ${envelope.type} ${envelope.id} at position ${position}: ${skipped.reason}`,
+    );
     const rest = resolved.map((r): ResolvedEntry<Tx> => (r === failed ? { kind: 'skipped', skipped } : r));
     return (await this.commitResolved(from, to, rest, commit)) ? { copyId: from.copyId, position: to } : undefined;
   }
 
-  private async commitResolved(from: Checkpoint, to: number, resolved: readonly ResolvedEntry<Tx>[], commit: CommitFn<Tx>): Promise<boolean> {
+  private async commitResolved(
+    from: Checkpoint,
+    to: number,
+    resolved: readonly ResolvedEntry<Tx>[],
+    commit: CommitFn<Tx>,
+  ): Promise<boolean> {
     const handlers = new Map<number, ProjectionHandler<Tx>>();
     const events: ProjectedEvent[] = [];
     for (const r of resolved) {
@@ -101,7 +108,9 @@ export class BatchApplier<Tx> {
           return;
         }
         for (const event of fresh) {
-          await handlers.get(event.position)!.handle(event.envelope.data, { position: event.position, envelope: event.envelope, tx, afterCommit });
+          await handlers
+            .get(event.position)!
+            .handle(event.envelope.data, { position: event.position, envelope: event.envelope, tx, afterCommit });
         }
       },
     });

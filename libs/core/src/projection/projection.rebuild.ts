@@ -127,12 +127,27 @@ export class ProjectionRebuild<Tx> {
       entries.push(entry);
     }
     stop.abort();
-    // No fallback to one entry per transaction here: a failed statement spoils the swap's transaction. The swap
-    // fails instead, and the replay, which can skip a bad event, runs again first.
+    // No fallback to one entry per transaction here, and no skipping: a commit that failed inside the swap's
+    // transaction is not undone (there is no savepoint), so committing again in it would find the batch's events
+    // recorded as applied and pass over them, losing them from the copy going live. The applier falls back and skips
+    // on failure, so every commit after the first failure fails the same way: the swap fails and rolls back, and the
+    // replay, which can skip a bad event, runs again first.
+    let failed: { readonly error: unknown } | undefined;
     const applier = new BatchApplier(this.definition, this.options.logger, this.options.maxBytes);
-    await applier.apply(rebuild, entries, async (c) => {
-      await commit(c);
-      return true;
-    }, live.position);
+    await applier.apply(
+      rebuild,
+      entries,
+      async (c) => {
+        if (failed) throw failed.error;
+        try {
+          await commit(c);
+          return true;
+        } catch (error) {
+          failed = { error };
+          throw error;
+        }
+      },
+      live.position,
+    );
   }
 }

@@ -104,7 +104,9 @@ export class ProjectionRunner<Tx> {
         if (entries.length === 0) return true;
         const next = await this.applier.apply(checkpoint, entries, (commit) => this.store.commit(this.copy, commit));
         if (!next) {
-          this.options.logger.log(`Projection ${this.definition.name} (${this.copy} copy) moved under this runner; reading on from its checkpoint`);
+          this.options.logger.log(
+            `Projection ${this.definition.name} (${this.copy} copy) moved under this runner; reading on from its checkpoint`,
+          );
           return false;
         }
         checkpoint = next;

@@ -75,7 +75,10 @@ export const ON_EVENT_BATCH_METADATA = 'tidings:on-event-batch';
 export function OnEventBatch(): MethodDecorator {
   return (target, key, descriptor) => {
     if (typeof descriptor.value !== 'function') {
-      throw new ConfigurationError(`@OnEventBatch on ${target.constructor.name}.${String(key)} must decorate a method`, 'Put it on a method.');
+      throw new ConfigurationError(
+        `@OnEventBatch on ${target.constructor.name}.${String(key)} must decorate a method`,
+        'Put it on a method.',
+      );
     }
     Reflect.defineMetadata(ON_EVENT_BATCH_METADATA, true, descriptor.value);
   };

@@ -58,7 +58,8 @@ export class ProjectionExplorer {
       if (typeof method !== 'function') continue;
       const where = `${className}.${methodName}`;
       if (Reflect.getMetadata(ON_EVENT_BATCH_METADATA, method)) {
-        if (applyBatch) throw new ConfigurationError(`Projection ${name} has more than one @OnEventBatch method`, 'Keep one.', { projection: name });
+        if (applyBatch)
+          throw new ConfigurationError(`Projection ${name} has more than one @OnEventBatch method`, 'Keep one.', { projection: name });
         applyBatch = (method as Method).bind(instance);
       }
       const onEvent = Reflect.getMetadata(ON_EVENT_METADATA, method) as OnEventMetadata | undefined;
@@ -73,7 +74,9 @@ export class ProjectionExplorer {
       );
     }
     if (handlers.length === 0) {
-      throw new ConfigurationError(`Projection ${name} (${className}) has no @OnEvent method`, 'Handle at least one event class.', { projection: name });
+      throw new ConfigurationError(`Projection ${name} (${className}) has no @OnEvent method`, 'Handle at least one event class.', {
+        projection: name,
+      });
     }
     const seen = new Map<string, string>();
     for (const handler of handlers) {

@@ -46,6 +46,8 @@ export interface RebuildOptions {
   readonly onProgress?: (progress: RebuildProgress) => void;
   /** @default 500 */
   readonly progressEveryMs?: number;
+  /** Log entries per transaction for this rebuild. @default the projection's `batchSize` */
+  readonly batchSize?: number;
 }
 
 /**
@@ -128,9 +130,10 @@ export class Projections {
   rebuild(name: string, options: RebuildOptions = {}): Promise<RebuildResult> {
     const entry = this.get(name);
     const signal = options.signal ? AbortSignal.any([options.signal, this.stopping.signal]) : this.stopping.signal;
+    const batchSize = options.batchSize ?? entry.options.batchSize;
     const rebuild = new ProjectionRebuild(entry.definition, entry.store, this.eventLog(name), {
       logger: this.logger,
-      ...(entry.options.batchSize !== undefined && { batchSize: entry.options.batchSize }),
+      ...(batchSize !== undefined && { batchSize }),
       ...(this.options.maxMessageBytes !== undefined && { maxBytes: this.options.maxMessageBytes }),
       ...(options.progressEveryMs !== undefined && { progressEveryMs: options.progressEveryMs }),
       onProgress: (progress) => {
@@ -168,20 +171,36 @@ export class Projections {
   /** Resolves once the live copy has applied everything published before the call. */
   async whenCaughtUp(name: string, timeoutMs = 30_000): Promise<void> {
     const entry = this.get(name);
-    if (!entry.runner) throw new ConfigurationError(`Projection ${name} is not running live here`, 'Call it in an application that consumes.');
-    const head = await this.eventLog(name).head();
+    if (!entry.runner)
+      throw new ConfigurationError(`Projection ${name} is not running live here`, 'Call it in an application that consumes.');
+    const target = await this.endOfHistory(name, entry.runner.checkpoint?.position ?? 0);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Projection ${name} did not reach position ${head} within ${timeoutMs} ms (at ${entry.runner?.checkpoint?.position})`)),
+        () =>
+          reject(
+            new Error(
+              `Projection ${name} did not reach position ${target} within ${timeoutMs} ms (at ${entry.runner?.checkpoint?.position})`,
+            ),
+          ),
         timeoutMs,
       );
     });
     try {
-      await Promise.race([entry.runner.reached(head), timeout]);
+      await Promise.race([entry.runner.reached(target), timeout]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * One past the last entry published so far, read from `from` on. Not the log's head: a log may hold entries no
+   * reader sees (the RabbitMQ stream's head markers), and a checkpoint only moves past entries it was given.
+   */
+  private async endOfHistory(name: string, from: number): Promise<number> {
+    let end = from;
+    for await (const entry of this.eventLog(name).read(from)) end = entry.position + 1;
+    return end;
   }
 
   private get(name: string): Registered {

@@ -70,7 +70,10 @@ export class TypeOrmProjectionStore implements ProjectionStore<TypeOrmProjection
     this.copies = new ProjectionCopies(options.projection, options.schema);
     this.dedupeWindow = options.dedupeWindow ?? 1_000_000;
     if (!Number.isSafeInteger(this.dedupeWindow) || this.dedupeWindow < 1) {
-      throw new ConfigurationError(`Projection ${this.projection}: dedupeWindow must be a whole number from 1`, 'Leave it out for the default.');
+      throw new ConfigurationError(
+        `Projection ${this.projection}: dedupeWindow must be a whole number from 1`,
+        'Leave it out for the default.',
+      );
     }
   }
 
@@ -164,7 +167,13 @@ export class TypeOrmProjectionStore implements ProjectionStore<TypeOrmProjection
         `SELECT position, event_id, type, code, reason FROM "${schema}".tidings_skipped ORDER BY position DESC LIMIT $1`,
         [limit],
       );
-    return rows.map((r) => ({ position: Number(r.position), eventId: r.event_id ?? undefined, type: r.type ?? undefined, code: r.code, reason: r.reason }));
+    return rows.map((r) => ({
+      position: Number(r.position),
+      eventId: r.event_id ?? undefined,
+      type: r.type ?? undefined,
+      code: r.code,
+      reason: r.reason,
+    }));
   }
 
   private async commitIn(manager: EntityManager, schema: string, commit: ProjectionCommit<TypeOrmProjectionTx>): Promise<boolean> {
@@ -177,7 +186,13 @@ export class TypeOrmProjectionStore implements ProjectionStore<TypeOrmProjection
       await manager.query(
         `INSERT INTO "${schema}".tidings_skipped (position, event_id, type, code, reason)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT (position) DO NOTHING`,
-        [s.map((e) => e.position), s.map((e) => e.eventId ?? null), s.map((e) => e.type ?? null), s.map((e) => e.code), s.map((e) => e.reason)],
+        [
+          s.map((e) => e.position),
+          s.map((e) => e.eventId ?? null),
+          s.map((e) => e.type ?? null),
+          s.map((e) => e.code),
+          s.map((e) => e.reason),
+        ],
       );
     }
     await manager.query(`UPDATE "${schema}".tidings_checkpoint SET position = $1, updated_at = now() WHERE projection = $2`, [
@@ -254,12 +269,17 @@ export class TypeOrmProjectionStore implements ProjectionStore<TypeOrmProjection
   }
 
   private async hasCheckpointTable(manager: EntityManager, schema: string): Promise<boolean> {
-    const rows: Array<{ name: string | null }> = await manager.query('SELECT to_regclass($1)::text AS name', [`"${schema}".tidings_checkpoint`]);
+    const rows: Array<{ name: string | null }> = await manager.query('SELECT to_regclass($1)::text AS name', [
+      `"${schema}".tidings_checkpoint`,
+    ]);
     return rows[0]?.name != null;
   }
 
   private async schemaExists(manager: EntityManager, schema: string): Promise<boolean> {
-    const rows: Array<{ exists: boolean }> = await manager.query('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS exists', [schema]);
+    const rows: Array<{ exists: boolean }> = await manager.query(
+      'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS exists',
+      [schema],
+    );
     return rows[0]?.exists === true;
   }
 
