@@ -1,7 +1,7 @@
 import { MemoryEventLog } from '../memory/memory.event-log.js';
 import type { EventLog, EventLogReadOptions, LogEntry } from '../transport/event-log.js';
 import { LogBatchReader } from './log-batch.reader.js';
-import { publish, settle } from './projection-test-store.js';
+import { publish, settle } from './projection-test-store.spec-helper.js';
 
 /** Counts what the log handed to the reader, and can fail the read on reaching a position. */
 class CountingLog implements EventLog {

@@ -35,9 +35,10 @@ export class LogBatchReader {
     return batch;
   }
 
-  /** Stops reading; entries not taken yet are dropped. */
+  /** Stops reading; entries not taken yet are dropped, and `next()` returns `[]` from now on. */
   close(): void {
     this.controller.abort();
+    this.buffered.length = 0;
     this.finish();
   }
 

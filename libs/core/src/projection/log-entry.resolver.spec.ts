@@ -6,7 +6,7 @@ import type { LogEntry } from '../transport/event-log.js';
 import type { OutboundMessage } from '../transport/transport-message.js';
 import { LogEntryResolver, type ResolvedEntry } from './log-entry.resolver.js';
 import type { ProjectionHandler } from './projection.definition.js';
-import type { TestTx } from './projection-test-store.js';
+import type { TestTx } from './projection-test-store.spec-helper.js';
 
 // Version 1 had `name`; version 2 split it into `first`/`last`; version 3 added `grade` (default 1).
 interface AskerV3 {

@@ -14,7 +14,7 @@ import {
   TestProjectionStore,
   type ItemsProjectionOptions,
   type TestTx,
-} from './projection-test-store.js';
+} from './projection-test-store.spec-helper.js';
 
 const backoff = { initialMs: 1, maxMs: 5 };
 

@@ -1,3 +1,4 @@
+import { RelayBackoff } from '../outbox/relay-backoff.js';
 import { ThroughputWindow } from '../outbox/throughput-window.js';
 import type { TidingsLogger } from '../logging/tidings-logger.js';
 import type { EventLog, LogEntry } from '../transport/event-log.js';
@@ -5,6 +6,7 @@ import { errorSummary } from '../errors/error-summary.js';
 import { BatchApplier } from './batch.applier.js';
 import { ProjectionRebuildAbortedError } from './projection-rebuild.error.js';
 import type { ProjectionDefinition } from './projection.definition.js';
+import { pause } from './pause.js';
 import { DEFAULT_PROJECTION_BATCH_SIZE, ProjectionRunner } from './projection.runner.js';
 import type { Checkpoint, ProjectionCommit, ProjectionStore } from './projection.store.js';
 import type { RebuildProgress, RebuildResult } from './rebuild-progress.js';
@@ -74,6 +76,7 @@ export class ProjectionRebuild<Tx> {
         });
       };
       report('replaying', true);
+      const swapBackoff = new RelayBackoff();
       for (;;) {
         const runner = new ProjectionRunner(this.definition, this.store, this.log, 'rebuild', {
           follow: false,
@@ -97,7 +100,9 @@ export class ProjectionRebuild<Tx> {
             await this.store.swap((liveCheckpoint, rebuild, commit) => this.catchUp(liveCheckpoint, rebuild, commit));
             break;
           } catch (error) {
-            this.options.logger.warn(`Projection ${name}: the swap failed (${errorSummary(error)}); catching up again`);
+            const delay = swapBackoff.failed();
+            this.options.logger.warn(`Projection ${name}: the swap failed (${errorSummary(error)}); catching up again in ${delay} ms`);
+            await pause(delay, signal);
           }
         }
         head = await this.log.head();

@@ -16,7 +16,7 @@ import {
   type CommitRecord,
   type ItemsProjectionOptions,
   type TestTx,
-} from './projection-test-store.js';
+} from './projection-test-store.spec-helper.js';
 
 const backoff = { initialMs: 1, maxMs: 5 };
 

@@ -4,6 +4,7 @@ import { RelayBackoff, type RelayBackoffOptions } from '../outbox/relay-backoff.
 import type { EventLog } from '../transport/event-log.js';
 import { BatchApplier } from './batch.applier.js';
 import { LogBatchReader } from './log-batch.reader.js';
+import { pause } from './pause.js';
 import type { ProjectionDefinition } from './projection.definition.js';
 import type { Checkpoint, ProjectionCopy, ProjectionStore } from './projection.store.js';
 
@@ -23,17 +24,6 @@ export interface ProjectionRunnerOptions {
 }
 
 export const DEFAULT_PROJECTION_BATCH_SIZE = 1000;
-
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 
 /**
  * Applies the event log to one copy of a projection's read model, batch by batch, each batch in one transaction
@@ -101,7 +91,8 @@ export class ProjectionRunner<Tx> {
     try {
       for (;;) {
         const entries = await reader.next(this.batchSize);
-        if (entries.length === 0) return true;
+        // Stopped: return at once rather than apply what was read ahead (the next run reads it again).
+        if (entries.length === 0 || signal.aborted) return true;
         const next = await this.applier.apply(checkpoint, entries, (commit) => this.store.commit(this.copy, commit));
         if (!next) {
           this.options.logger.log(
