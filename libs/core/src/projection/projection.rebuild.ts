@@ -21,6 +21,8 @@ export interface ProjectionRebuildOptions {
   readonly onProgress?: (progress: RebuildProgress) => void;
   /** @default 500 */
   readonly progressEveryMs?: number;
+  /** Called after each committed batch of the replay with the new copy's checkpoint and the entries it covered. */
+  readonly onCommitted?: (checkpoint: Checkpoint, entries: number) => void;
 }
 
 /**
@@ -84,6 +86,7 @@ export class ProjectionRebuild<Tx> {
           logger: this.options.logger,
           ...(this.options.maxBytes !== undefined && { maxBytes: this.options.maxBytes }),
           onCommitted: (checkpoint, count) => {
+            this.options.onCommitted?.(checkpoint, count);
             position = checkpoint.position;
             entries += count;
             this.rate.add(count);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OutboxRelay, type DeliveryReport, type PipelineStep, type Transport } from '@tidings/core';
+import { OutboxRelay, type DeliveryReport, type PipelineStep, type ProjectionCopy, type Transport } from '@tidings/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT, OUTBOX_RELAY } from '../module/event-bus.module-definition.js';
 import type { EventBusModuleOptions } from '../module/event-bus.options.js';
@@ -20,7 +20,9 @@ const outcomeLabel = (report: DeliveryReport): DeliveryOutcomeLabel => {
  * - `tidings_handler_duration_seconds{subscription,type}`: handler time (for a transactional subscription: inside its transaction, the commit not included);
  * - `tidings_transport_up`: 1 while the transport reports itself healthy;
  * - with an outbox relay: `tidings_outbox_published_total`, `tidings_outbox_pending` and
- *   `tidings_outbox_oldest_due_age_seconds` (read from the store at each scrape).
+ *   `tidings_outbox_oldest_due_age_seconds` (read from the store at each scrape);
+ * - with projections: `tidings_projection_entries_total{projection,copy}` (log entries committed: applied, skipped or
+ *   ignored) and `tidings_projection_position{projection,copy}` (the checkpoint), `copy` being `live` or `rebuild`.
  *
  * Serve {@link metrics} from your `/metrics` endpoint with {@link contentType}.
  */
@@ -29,6 +31,8 @@ export class EventBusMetrics {
   readonly registry: Registry;
   private readonly deliveries: Counter<'subscription' | 'type' | 'outcome'>;
   private readonly handlerSeconds: Histogram<'subscription' | 'type'>;
+  private readonly projectionEntries: Counter<'projection' | 'copy'>;
+  private readonly projectionPosition: Gauge<'projection' | 'copy'>;
 
   constructor(
     @Inject(EVENT_BUS_OPTIONS) options: EventBusModuleOptions,
@@ -58,7 +62,25 @@ export class EventBusMetrics {
         this.set(transport.health?.().healthy === false ? 0 : 1);
       },
     });
+    this.projectionEntries = new Counter({
+      name: 'tidings_projection_entries_total',
+      help: 'Event log entries a projection committed (applied, skipped or ignored), by copy.',
+      labelNames: ['projection', 'copy'],
+      registers,
+    });
+    this.projectionPosition = new Gauge({
+      name: 'tidings_projection_position',
+      help: "A projection copy's checkpoint: its position in the event log.",
+      labelNames: ['projection', 'copy'],
+      registers,
+    });
     if (relay) this.registerOutbox(relay, registers);
+  }
+
+  /** Counts one committed projection batch. */
+  recordProjection(projection: string, copy: ProjectionCopy, position: number, entries: number): void {
+    this.projectionEntries.inc({ projection, copy }, entries);
+    this.projectionPosition.set({ projection, copy }, position);
   }
 
   /** Times each handler; the event bus puts it first among the pipeline's middleware. */

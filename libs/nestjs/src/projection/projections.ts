@@ -17,6 +17,7 @@ import {
 } from '@tidings/core';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT } from '../module/event-bus.module-definition.js';
 import type { EventBusModuleOptions } from '../module/event-bus.options.js';
+import { EventBusMetrics } from '../metrics/event-bus.metrics.js';
 import { ProjectionExplorer } from './projection.explorer.js';
 import type { ProjectionOptions } from './projection.decorator.js';
 
@@ -64,6 +65,7 @@ export class Projections {
     @Inject(EVENT_BUS_OPTIONS) private readonly options: EventBusModuleOptions,
     @Inject(EVENT_BUS_TRANSPORT) private readonly transport: Transport,
     private readonly explorer: ProjectionExplorer,
+    private readonly metrics: EventBusMetrics,
   ) {
     this.logger = options.logger ?? new Logger('Projections');
   }
@@ -90,6 +92,7 @@ export class Projections {
       const runner = new ProjectionRunner(entry.definition, entry.store, this.eventLog(entry.definition.name), 'live', {
         follow: true,
         logger: this.logger,
+        onCommitted: (checkpoint, entries) => this.metrics.recordProjection(entry.definition.name, 'live', checkpoint.position, entries),
         ...(entry.options.batchSize !== undefined && { batchSize: entry.options.batchSize }),
         ...(this.options.maxMessageBytes !== undefined && { maxBytes: this.options.maxMessageBytes }),
       });
@@ -136,6 +139,7 @@ export class Projections {
       ...(batchSize !== undefined && { batchSize }),
       ...(this.options.maxMessageBytes !== undefined && { maxBytes: this.options.maxMessageBytes }),
       ...(options.progressEveryMs !== undefined && { progressEveryMs: options.progressEveryMs }),
+      onCommitted: (checkpoint, entries) => this.metrics.recordProjection(name, 'rebuild', checkpoint.position, entries),
       onProgress: (progress) => {
         if (entry.rebuild) entry.rebuild.progress = progress;
         options.onProgress?.(progress);
