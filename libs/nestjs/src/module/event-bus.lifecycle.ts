@@ -100,7 +100,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
       );
     }
     if (plans.some((plan) => plan.transactional)) this.startInboxPurge();
-    this.projections.startLive();
+    await this.projections.startLive();
     // After the subscriptions, so this application's own queues exist before its backlog is published into them.
     await this.relay?.start();
   }

@@ -205,3 +205,20 @@ describe('@Projection discovery', () => {
     expect(() => Projection('Not A Name')).toThrow(ConfigurationError);
   });
 });
+
+describe('Projections at startup', () => {
+  it('fails the startup when the live copy cannot be opened', async () => {
+    const transport = new MemoryTransport({ broker: new MemoryBroker({ timeScale: 0 }) });
+    const store = new CountingStore();
+    store.open = () =>
+      Promise.reject(
+        new ConfigurationError('Schema tally holds tables but is not a copy of projection tally', 'Give it a schema of its own.'),
+      );
+    const compiled = await Test.createTestingModule({
+      imports: [EventBusModule.forRoot({ service: 'spec', logger: silent, transport, projections: { store: () => store } })],
+      providers: [TallyProjection],
+    }).compile();
+    await expect(compiled.init()).rejects.toThrow('is not a copy of projection tally');
+    await compiled.close();
+  });
+});

@@ -86,8 +86,13 @@ export class Projections {
     }
   }
 
-  /** Starts following the log with each projection's live copy (the module calls it when it consumes). */
-  startLive(): void {
+  /**
+   * Starts following the log with each projection's live copy (the module calls it when it consumes). The live copy
+   * is opened (created on first start) before the application finishes starting, so a store that cannot hold it (a
+   * schema holding someone else's tables, a database that does not answer) fails the startup rather than a background loop.
+   */
+  async startLive(): Promise<void> {
+    for (const entry of this.registered.values()) await entry.store.open('live', entry.definition.createReadModel);
     for (const entry of this.registered.values()) {
       const runner = new ProjectionRunner(entry.definition, entry.store, this.eventLog(entry.definition.name), 'live', {
         follow: true,
