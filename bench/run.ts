@@ -1,11 +1,12 @@
 /**
- * The RabbitMQ transport and outbox benchmark: `npm run bench` (full, several minutes) or `npm run bench:smoke`
+ * The RabbitMQ transport, outbox and projection replay benchmark: `npm run bench` (full, several minutes) or `npm run bench:smoke`
  * (every scenario once on a few messages). Prints tables on stdout, progress on stderr, and writes the figures with
  * the machine they were measured on to bench/results/<timestamp>.json. Never part of `npm test` or CI.
  *
  * Options: --smoke, --runs N, --messages N (publish and consume), --queue quorum|classic, --only TEXT
  * (variants whose id, e.g. `consume/quorum/tidings` or `outbox-relay/quorum/tidings`, contains TEXT), and for the
- * outbox: --rows N (relay), --transactions N (producer), --rate N and --seconds N (latency).
+ * outbox: --rows N (relay), --transactions N (producer), --rate N and --seconds N (latency); for projection replay
+ * (`--only projection-replay`): --entries N (events in the stream) and --per-event N (entries of the batchSize 1 rebuild).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import { producerScenario } from './outbox/producer.scenario.js';
 import { relayScenario } from './outbox/relay.scenario.js';
 import { BenchBroker, type QueueType } from './rabbitmq/broker.js';
 import { consumeScenario } from './rabbitmq/consume.scenario.js';
+import { replayScenario } from './projection/replay.scenario.js';
 import { publishScenario } from './rabbitmq/publish.scenario.js';
 import { variantId, type BenchContext, type BenchOptions, type LatencyRun, type VariantResult } from './rabbitmq/scenario.js';
 
@@ -35,6 +37,8 @@ function optionsFrom(argv: readonly string[]): BenchOptions {
       transactions: { type: 'string' },
       rate: { type: 'string' },
       seconds: { type: 'string' },
+      entries: { type: 'string' },
+      'per-event': { type: 'string' },
     },
   });
   const count = (text: string | undefined, fallback: number): number => {
@@ -60,6 +64,9 @@ function optionsFrom(argv: readonly string[]): BenchOptions {
     latencyRate: count(values.rate, 500),
     latencySeconds: count(values.seconds, smoke ? 1 : 10),
     latencyWarmupSeconds: smoke ? 0.2 : 2,
+    replayEntries: count(values.entries, smoke ? 300 : 50_000),
+    replayPerEventEntries: count(values['per-event'], smoke ? 100 : 5_000),
+    replayWarmupEntries: smoke ? 100 : 5_000,
   };
 }
 
@@ -67,7 +74,7 @@ interface Row extends VariantResult {
   readonly min: number;
   readonly median: number;
   readonly max: number;
-  /** Median over the median of the `raw` variant of the same scenario and queue type. */
+  /** Median over the median of the `raw` variant (projection replay: `raw-read`) of the same scenario and queue type. */
   readonly ratioToRaw: number | undefined;
   /** Outbox relay only: median over the median of the naive hand-written relay (`raw-naive`). */
   readonly ratioToNaive: number | undefined;
@@ -86,7 +93,7 @@ function rowsOf(results: readonly VariantResult[]): Row[] {
     return {
       ...result,
       ...spread,
-      ratioToRaw: ratioTo('raw'),
+      ratioToRaw: ratioTo(result.scenario === 'projection-replay' ? 'raw-read' : 'raw'),
       ratioToNaive: result.scenario === 'outbox-relay' ? ratioTo('raw-naive') : undefined,
       medianCpuUsPerMessage: spreadOf(result.cpuUsPerMessage).median,
       medianMachineCpuBusy,
@@ -115,6 +122,7 @@ function printTables(rows: readonly Row[]): void {
   const transport = rows.filter((r) => r.scenario === 'publish' || r.scenario === 'consume');
   const throughput = rows.filter((r) => r.scenario === 'outbox-relay' || r.scenario === 'outbox-produce');
   const latency = rows.filter((r) => r.scenario === 'outbox-latency');
+  const replay = rows.filter((r) => r.scenario === 'projection-replay');
   const tables: string[] = [];
   if (transport.length > 0)
     tables.push(
@@ -199,7 +207,45 @@ function printTables(rows: readonly Row[]): void {
       ),
     );
   }
+  if (replay.length > 0) tables.push(replayTable(replay));
   console.log(tables.join('\n\n'));
+}
+
+/** Projection replay: entries per second, the ratios the issue sets targets for, and whether they are met. */
+function replayTable(rows: readonly Row[]): string {
+  const lines = [
+    table(
+      [
+        'scenario',
+        'log',
+        'variant',
+        'entries',
+        'runs',
+        'min entries/s',
+        'median entries/s',
+        'max entries/s',
+        'median / raw-read',
+        'client CPU µs/entry',
+        'machine CPU busy',
+      ],
+      rows.map((r) => [...rateCells(r), r.medianCpuUsPerMessage.toFixed(1), busy(r)]),
+      [false, false, false, true, true, true, true, true, true, true, true],
+    ),
+  ];
+  const median = (variant: string): number | undefined => rows.find((r) => r.variant === variant)?.median;
+  const [raw, batched, perEvent] = [median('raw-read'), median('batched'), median('per-event')];
+  if (batched !== undefined) {
+    const verdict = (met: boolean): string => (met ? 'met' : 'NOT met');
+    lines.push(
+      '',
+      `batched: ${thousands(batched)} entries/s (target ≥ 20,000: ${verdict(batched >= 20_000)})`,
+      ...(perEvent !== undefined
+        ? [`batched / per-event: ${(batched / perEvent).toFixed(1)}× (target ≥ 10×: ${verdict(batched / perEvent >= 10)})`]
+        : []),
+      ...(raw !== undefined ? [`batched / raw-read: ${(batched / raw).toFixed(2)}×`] : []),
+    );
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -226,12 +272,15 @@ async function main(): Promise<void> {
     results.push(...(await relayScenario(context)));
     results.push(...(await producerScenario(context)));
     results.push(...(await latencyScenario(context)));
+    results.push(...(await replayScenario(context)));
   } finally {
     if (!interrupted) await broker.cleanup();
   }
   const rows = rowsOf(results);
   printTables(rows);
-  const postgresql = rows.some((r) => r.scenario.startsWith('outbox')) ? await postgresVersion() : undefined;
+  const postgresql = rows.some((r) => r.scenario.startsWith('outbox') || r.scenario === 'projection-replay')
+    ? await postgresVersion()
+    : undefined;
   const finishedAt = new Date();
   const file = new URL(
     `results/${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`,

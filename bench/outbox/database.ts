@@ -26,6 +26,8 @@ const open = new Set<BenchDatabase>();
 export class BenchDatabase {
   private readonly sources: DataSource[] = [];
   private readonly pools: pg.Pool[] = [];
+  /** Schemas made by others (a projection store's copies) that `dispose` drops too. */
+  private readonly adopted = new Set<string>();
   private counter = 0;
   private disposed = false;
 
@@ -129,7 +131,24 @@ export class BenchDatabase {
     await this.admin.query(`DROP TABLE IF EXISTS ${qualified}`);
   }
 
-  /** Drops the schema (and every table in it) and closes every pool. Safe to call twice. */
+  /** Schemas someone else creates (a projection store's copies): dropped by {@link dropAdopted} or `dispose`. */
+  adopt(...schemas: string[]): void {
+    for (const schema of schemas) this.adopted.add(schema);
+  }
+
+  /** Drops the adopted schemas (and everything in them). */
+  async dropAdopted(...schemas: string[]): Promise<void> {
+    for (const schema of schemas) {
+      await this.admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      this.adopted.delete(schema);
+    }
+  }
+
+  async query<T>(sql: string, parameters?: unknown[]): Promise<T[]> {
+    return (await this.admin.query(sql, parameters)) as T[];
+  }
+
+  /** Drops the schema and the adopted ones (and every table in them) and closes every pool. Safe to call twice. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -137,6 +156,7 @@ export class BenchDatabase {
     await Promise.all(this.pools.map((p) => p.end().catch(() => undefined)));
     await Promise.all(this.sources.filter((s) => s.isInitialized).map((s) => s.destroy().catch(() => undefined)));
     await this.admin.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`).catch(() => undefined);
+    for (const schema of this.adopted) await this.admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await this.admin.destroy().catch(() => undefined);
   }
 }

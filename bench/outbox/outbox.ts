@@ -10,7 +10,7 @@ export const outboxQueueType = (options: BenchOptions): QueueType => (options.qu
 export const chosenOf = <V extends { readonly variant: string }>(
   options: BenchOptions,
   scenario: ScenarioName,
-  queueType: QueueType | 'none',
+  queueType: QueueType | 'stream' | 'none',
   all: readonly V[],
 ): V[] => all.filter((v) => !options.only || variantId({ scenario, queueType, variant: v.variant }).includes(options.only));
 

@@ -22,6 +22,7 @@ export class BenchBroker {
   readonly prefix = `bench-${process.pid}-${Date.now().toString(36)}`;
   readonly exchange = `${this.prefix}.events`;
   private readonly queues = new Set<string>();
+  private readonly exchanges = new Set<string>();
   private readonly connections = new Set<ChannelModel>();
   private adminChannel: Channel | undefined;
   private counter = 0;
@@ -67,6 +68,16 @@ export class BenchBroker {
     for (const name of names) this.queues.add(name);
   }
 
+  /** Remembers an exchange of a scenario's own (besides {@link exchange}), to delete it. */
+  trackExchange(name: string): void {
+    this.exchanges.add(name);
+  }
+
+  async deleteExchange(name: string): Promise<void> {
+    await (await this.channel()).deleteExchange(name);
+    this.exchanges.delete(name);
+  }
+
   async messageCount(queue: string): Promise<number> {
     return (await (await this.channel()).checkQueue(queue)).messageCount;
   }
@@ -94,10 +105,11 @@ export class BenchBroker {
     await this.deleteQueues(queue, ...[...this.queues].filter((name) => name.startsWith(`${queue}.`)));
   }
 
-  /** Deletes every queue still known, the exchange, and closes every connection. Safe to call twice. */
+  /** Deletes every queue and exchange still known, the exchange, and closes every connection. Safe to call twice. */
   async cleanup(): Promise<void> {
     await Promise.all([...this.connections].map((c) => c.close().catch(() => undefined)));
     await this.deleteQueues(...this.queues);
+    for (const name of this.exchanges) await this.deleteExchange(name);
     await (await this.channel()).deleteExchange(this.exchange);
     await this.admin.close().catch(() => undefined);
   }

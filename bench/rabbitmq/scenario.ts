@@ -26,6 +26,12 @@ export interface BenchOptions {
   /** Seconds each measured latency run produces for (its warm-up: {@link latencyWarmupSeconds}). */
   readonly latencySeconds: number;
   readonly latencyWarmupSeconds: number;
+  /** Events in the projection-replay scenario's stream: what the raw read, the log read and the batched rebuild replay. */
+  readonly replayEntries: number;
+  /** Entries the one-transaction-per-event rebuild replays (the first ones of the same stream). */
+  readonly replayPerEventEntries: number;
+  /** Entries of the unrecorded warm-up round of each projection-replay variant (per-event: a tenth of them). */
+  readonly replayWarmupEntries: number;
 }
 
 export interface BenchContext {
@@ -34,8 +40,8 @@ export interface BenchContext {
   readonly progress: Progress;
 }
 
-/** The scenarios of the RabbitMQ transport (`publish`, `consume`) and of the outbox. */
-export type ScenarioName = 'publish' | 'consume' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency';
+/** The scenarios of the RabbitMQ transport (`publish`, `consume`), of the outbox, and of projections. */
+export type ScenarioName = 'publish' | 'consume' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency' | 'projection-replay';
 
 /** Commit-to-handler latencies of one run, in milliseconds. */
 export interface LatencyRun {
@@ -50,8 +56,8 @@ export interface LatencyRun {
 /** Measured throughputs of one variant, one per run. */
 export interface VariantResult {
   readonly scenario: ScenarioName;
-  /** The queue type the messages went to; `none` for scenarios without a broker (the outbox producer). */
-  readonly queueType: QueueType | 'none';
+  /** The queue type the messages went to or came from; `none` for scenarios without a broker (the outbox producer). */
+  readonly queueType: QueueType | 'stream' | 'none';
   readonly variant: string;
   readonly label: string;
   readonly side: 'raw' | 'tidings';

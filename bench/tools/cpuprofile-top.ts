@@ -1,6 +1,6 @@
 /**
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function and per origin (Tidings core,
- * RabbitMQ and TypeORM packages, amqplib, typeorm, pg, Node internals, GC, idle). With `--results`, only the
+ * RabbitMQ, TypeORM and NestJS packages, the sample apps, amqplib, typeorm, pg, zod, Node internals, GC, idle). With `--results`, only the
  * samples taken while the variant `--id` (exact, or a prefix ending in `*`) was measured count (the windows are in
  * the results file), so fills, warm-ups and set-up are left out.
  *
@@ -34,9 +34,12 @@ const originOf = ({ functionName, url }: CallFrame): string => {
   if (/libs\/core\//.test(url)) return 'tidings core';
   if (/libs\/rabbitmq\//.test(url)) return 'tidings rabbitmq';
   if (/libs\/typeorm\//.test(url)) return 'tidings typeorm';
+  if (/libs\/nestjs\//.test(url)) return 'tidings nestjs';
+  if (/\/apps\/dist\//.test(url)) return 'sample apps';
   if (/node_modules\/amqplib\//.test(url)) return 'amqplib';
   if (/node_modules\/typeorm\//.test(url)) return 'typeorm';
   if (/node_modules\/(pg|pg-protocol|pg-types|pg-pool)\//.test(url)) return 'pg';
+  if (/node_modules\/zod\//.test(url)) return 'zod';
   if (/\/bench\//.test(url)) return 'bench';
   if (url.startsWith('node:') || url === '') return 'node / v8';
   return 'other';
