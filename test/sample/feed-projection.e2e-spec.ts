@@ -1,4 +1,7 @@
 import type { Envelope } from '@tidings/core';
+import { Projections } from '@tidings/nestjs';
+import { FeedChanges } from '../../apps/feed/src/projection/feed-changes.js';
+import type { FeedItem } from '../../apps/feed/src/projection/feed-item.js';
 import { DataSource } from 'typeorm';
 import { dropSchemas, POSTGRES_URL } from '../typeorm/outbox-database.js';
 import { accepted, added, asked, at, envelope, id, startFeed, type FeedApp } from './feed.fixture.js';
@@ -117,5 +120,26 @@ describe('feed projection', () => {
     expect(await feed.all()).toEqual(once);
     const answers: Array<{ n: string }> = await admin.query(`SELECT count(*) AS n FROM "${feed.schema}".feed_answers`);
     expect(answers).toEqual([{ n: '1' }]);
+  });
+
+  it('a rebuild announces nothing on the live stream (its rows are past states) and swaps in the same feed', async () => {
+    const feed = await start();
+    const [qid, answer] = [id(), id()];
+    await feed.deliver([
+      envelope(asked(qid, 'art', 9, at(0))),
+      envelope(added(qid, answer, at(1))),
+      envelope(accepted(qid, answer, at(2))),
+    ]);
+    const before = await feed.all();
+    const announced: FeedItem[] = [];
+    const subscription = feed.app.get(FeedChanges).items$.subscribe((item) => announced.push(item));
+    try {
+      const result = await feed.app.get(Projections).rebuild('feed');
+      expect(result.entries).toBeGreaterThanOrEqual(3);
+    } finally {
+      subscription.unsubscribe();
+    }
+    expect(announced).toEqual([]);
+    expect(await feed.all()).toEqual(before);
   });
 });

@@ -22,20 +22,28 @@ export interface FeedBatch {
  */
 @Injectable()
 export class FeedBatchWrites {
-  /** Applies the batch; the rows it changed, the last state of each. */
-  async apply(tx: TypeOrmProjectionTx, batch: FeedBatch): Promise<FeedItemRow[]> {
+  /**
+   * Applies the batch; with `changedRows`, returns the rows it changed, the last state of each (reading them back costs
+   * a replay time, so a rebuild, which announces nothing, leaves it out).
+   */
+  async apply(tx: TypeOrmProjectionTx, batch: FeedBatch, changedRows: boolean): Promise<FeedItemRow[]> {
+    const returning = changedRows ? 'RETURNING *' : '';
     const changed = new Map<string, FeedItemRow>();
     for (const rows of [
-      await this.questionsAsked(tx, batch.asked),
-      await this.answersAdded(tx, batch.added),
-      await this.answersAccepted(tx, batch.accepted),
+      await this.questionsAsked(tx, batch.asked, returning),
+      await this.answersAdded(tx, batch.added, returning),
+      await this.answersAccepted(tx, batch.accepted, returning),
     ]) {
       for (const row of rows) changed.set(row.question_id, row);
     }
     return [...changed.values()];
   }
 
-  private async questionsAsked({ manager, schema }: TypeOrmProjectionTx, events: readonly QuestionAsked[]): Promise<FeedItemRow[]> {
+  private async questionsAsked(
+    { manager, schema }: TypeOrmProjectionTx,
+    events: readonly QuestionAsked[],
+    returning: string,
+  ): Promise<FeedItemRow[]> {
     if (events.length === 0) return [];
     // The first question of an id in log order wins, as it does one event at a time (later ones change nothing).
     return manager.query(
@@ -47,7 +55,7 @@ export class FeedBatchWrites {
          SET title = EXCLUDED.title, subject = EXCLUDED.subject, grade = EXCLUDED.grade, asked_at = EXCLUDED.asked_at,
              last_activity_at = GREATEST(f.last_activity_at, EXCLUDED.last_activity_at)
          WHERE f.asked_at IS NULL
-       RETURNING *`,
+       ${returning}`,
       [
         events.map((q) => q.questionId),
         events.map((q) => q.title),
@@ -58,7 +66,11 @@ export class FeedBatchWrites {
     );
   }
 
-  private async answersAdded({ manager, schema }: TypeOrmProjectionTx, events: readonly AnswerAdded[]): Promise<FeedItemRow[]> {
+  private async answersAdded(
+    { manager, schema }: TypeOrmProjectionTx,
+    events: readonly AnswerAdded[],
+    returning: string,
+  ): Promise<FeedItemRow[]> {
     if (events.length === 0) return [];
     // feed_answers absorbs repeats (ON CONFLICT DO NOTHING also within the statement); items are counted per question.
     return manager.query(
@@ -74,12 +86,16 @@ export class FeedBatchWrites {
        SELECT question_id, answers, latest FROM per_question
        ON CONFLICT (question_id) DO UPDATE
          SET answer_count = f.answer_count + EXCLUDED.answer_count, last_activity_at = GREATEST(f.last_activity_at, EXCLUDED.last_activity_at)
-       RETURNING *`,
+       ${returning}`,
       [events.map((a) => a.questionId), events.map((a) => a.answerId), events.map((a) => a.addedAt)],
     );
   }
 
-  private async answersAccepted({ manager, schema }: TypeOrmProjectionTx, events: readonly AnswerAccepted[]): Promise<FeedItemRow[]> {
+  private async answersAccepted(
+    { manager, schema }: TypeOrmProjectionTx,
+    events: readonly AnswerAccepted[],
+    returning: string,
+  ): Promise<FeedItemRow[]> {
     if (events.length === 0) return [];
     // Of several acceptances of one question the latest wins, compared as the row's condition compares them.
     return manager.query(
@@ -92,7 +108,7 @@ export class FeedBatchWrites {
          SET accepted_answer_id = EXCLUDED.accepted_answer_id, accepted_at = EXCLUDED.accepted_at,
              last_activity_at = GREATEST(f.last_activity_at, EXCLUDED.last_activity_at)
          WHERE f.accepted_at IS NULL OR (EXCLUDED.accepted_at, EXCLUDED.accepted_answer_id) > (f.accepted_at, f.accepted_answer_id)
-       RETURNING *`,
+       ${returning}`,
       [events.map((a) => a.questionId), events.map((a) => a.answerId), events.map((a) => a.acceptedAt)],
     );
   }

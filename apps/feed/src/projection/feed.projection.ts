@@ -59,19 +59,18 @@ export class FeedProjection implements ProjectionReadModel<TypeOrmProjectionTx> 
       const { type } = getEventDefinition(event);
       return events.flatMap((e) => (e.envelope.type === type ? [e.envelope.data as T] : []));
     };
-    const rows = await this.batchWrites.apply(context.tx, {
-      asked: dataOf(QuestionAsked),
-      added: dataOf(AnswerAdded),
-      accepted: dataOf(AnswerAccepted),
-    });
+    const batch = { asked: dataOf(QuestionAsked), added: dataOf(AnswerAdded), accepted: dataOf(AnswerAccepted) };
+    const rows = await this.batchWrites.apply(context.tx, batch, context.copy === 'live');
     this.announce(context, rows);
   }
 
   /**
    * Announces the rows as this transaction left them, once it commits. Changes of one question are serialised by its
-   * row lock, so they commit, and are announced, in order; placeholders are not announced (nor listed).
+   * row lock, so they commit, and are announced, in order; placeholders are not announced (nor listed). A rebuild's
+   * copy is announced nothing: its rows are past states nobody reads yet, and the streams follow the live copy.
    */
-  private announce(context: Pick<Context, 'afterCommit'>, rows: ReadonlyArray<FeedItemRow | undefined>): void {
+  private announce(context: Pick<Context, 'afterCommit' | 'copy'>, rows: ReadonlyArray<FeedItemRow | undefined>): void {
+    if (context.copy !== 'live') return;
     const items = rows.flatMap((row) => (row && toFeedItem(row)) ?? []);
     if (items.length > 0) context.afterCommit(() => items.forEach((item) => this.changes.publish(item)));
   }

@@ -4,7 +4,7 @@ import type { LogEntry } from '../transport/event-log.js';
 import { LogEntryResolver, skippedEntry, type ResolvedEntry } from './log-entry.resolver.js';
 import type { ProjectedEvent } from './projected-event.js';
 import type { ProjectionDefinition, ProjectionHandler } from './projection.definition.js';
-import type { Checkpoint, ProjectionCommit } from './projection.store.js';
+import type { Checkpoint, ProjectionCommit, ProjectionCopy } from './projection.store.js';
 
 /** Commits one batch in the store's transaction; `false` when the copy was not at the batch's checkpoint. */
 export type CommitFn<Tx> = (commit: ProjectionCommit<Tx>) => Promise<boolean>;
@@ -20,6 +20,7 @@ export class BatchApplier<Tx> {
 
   constructor(
     private readonly definition: ProjectionDefinition<Tx>,
+    private readonly copy: ProjectionCopy,
     private readonly logger: TidingsLogger,
     maxBytes?: number,
   ) {
@@ -104,13 +105,13 @@ export class BatchApplier<Tx> {
       apply: async (tx, fresh) => {
         callbacks.length = 0;
         if (applyBatch && fresh.length > 1) {
-          await applyBatch(fresh, { tx, afterCommit });
+          await applyBatch(fresh, { tx, copy: this.copy, afterCommit });
           return;
         }
         for (const event of fresh) {
           await handlers
             .get(event.position)!
-            .handle(event.envelope.data, { position: event.position, envelope: event.envelope, tx, afterCommit });
+            .handle(event.envelope.data, { position: event.position, envelope: event.envelope, tx, copy: this.copy, afterCommit });
         }
       },
     });

@@ -1,4 +1,5 @@
 import type { Envelope } from '../envelope/envelope.js';
+import type { ProjectionCopy } from './projection.store.js';
 
 /** An event as a projection sees it: its position in the event log and its envelope, data in the current shape. */
 export interface ProjectedEvent<T = unknown> {
@@ -18,6 +19,11 @@ export interface ProjectionContext<Tx> {
   readonly envelope: Envelope;
   /** The transaction that also moves the checkpoint: write the read model through it, and only through it. */
   readonly tx: Tx;
+  /**
+   * Which copy this writes: `live` (what readers see) or `rebuild` (a copy being filled from the log). Side effects
+   * meant for readers, such as notifying open streams, belong to the live copy only.
+   */
+  readonly copy: ProjectionCopy;
   /** Runs `callback` once this transaction has committed (never if it rolls back), e.g. to notify live readers. */
   afterCommit(callback: () => void): void;
 }
@@ -25,6 +31,8 @@ export interface ProjectionContext<Tx> {
 /** What a batch handler gets besides its events. */
 export interface ProjectionBatchContext<Tx> {
   readonly tx: Tx;
+  /** Which copy this writes (see {@link ProjectionContext.copy}). */
+  readonly copy: ProjectionCopy;
   /** Runs `callback` once this transaction has committed (never if it rolls back). */
   afterCommit(callback: () => void): void;
 }

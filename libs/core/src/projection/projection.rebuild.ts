@@ -141,7 +141,7 @@ export class ProjectionRebuild<Tx> {
     // on failure, so every commit after the first failure fails the same way: the swap fails and rolls back, and the
     // replay, which can skip a bad event, runs again first.
     let failed: { readonly error: unknown } | undefined;
-    const applier = new BatchApplier(this.definition, this.options.logger, this.options.maxBytes);
+    const applier = new BatchApplier(this.definition, 'rebuild', this.options.logger, this.options.maxBytes);
     await applier.apply(
       rebuild,
       entries,

@@ -52,7 +52,7 @@ async function entriesOf(log: MemoryEventLog, from = 0): Promise<LogEntry[]> {
 async function applyAll(s: ReturnType<typeof setup>, batchSize = Infinity): Promise<Checkpoint | undefined> {
   let checkpoint: Checkpoint | undefined = await s.store.open('live', s.definition.createReadModel);
   const entries = await entriesOf(s.log, checkpoint.position);
-  const applier = new BatchApplier(s.definition, s.logger);
+  const applier = new BatchApplier(s.definition, 'live', s.logger);
   for (let i = 0; i < entries.length && checkpoint; i += batchSize) {
     checkpoint = await applier.apply(checkpoint, entries.slice(i, i + batchSize), (c) => s.store.commit('live', c));
   }
@@ -435,7 +435,7 @@ describe('ProjectionRunner and BatchApplier', () => {
       const s = setup({ onEvent: (envelope, context) => context.afterCommit(() => notified.push(envelope.id)) });
       publishItems(s.log, 3);
       const from = await s.store.open('live', s.definition.createReadModel);
-      const applier = new BatchApplier(s.definition, s.logger);
+      const applier = new BatchApplier(s.definition, 'live', s.logger);
       const entries = await entriesOf(s.log);
       // The store refuses after running the batch (as a store checking the checkpoint at the end would).
       const next = await applier.apply(from, entries, async (c) => {
@@ -587,7 +587,7 @@ describe('ProjectionRunner and BatchApplier', () => {
       const { definition } = itemsProjection();
       let commits = 0;
       const from = { copyId: 'c', position: 4 };
-      expect(await new BatchApplier(definition, new RecordingLogger()).apply(from, [], async () => ++commits > 0)).toBe(from);
+      expect(await new BatchApplier(definition, 'live', new RecordingLogger()).apply(from, [], async () => ++commits > 0)).toBe(from);
       expect(commits).toBe(0);
     });
 
@@ -596,7 +596,7 @@ describe('ProjectionRunner and BatchApplier', () => {
       publishItems(log, 2);
       const { definition } = itemsProjection();
       const commits: ProjectionCommit<TestTx>[] = [];
-      const applier = new BatchApplier(definition, new RecordingLogger());
+      const applier = new BatchApplier(definition, 'live', new RecordingLogger());
       const next = await applier.apply(
         { copyId: 'c', position: 0 },
         await entriesOf(log),
@@ -622,7 +622,7 @@ describe('ProjectionRunner and BatchApplier', () => {
         () => false,
       ];
       const seen: Array<[number, number]> = [];
-      const applier = new BatchApplier(definition, new RecordingLogger());
+      const applier = new BatchApplier(definition, 'live', new RecordingLogger());
       const next = await applier.apply({ copyId: 'c', position: 0 }, await entriesOf(log), async (c) => {
         seen.push([c.from.position, c.to]);
         return answers.shift()!();
@@ -641,7 +641,7 @@ describe('ProjectionRunner and BatchApplier', () => {
       publish(log, 'spec.other.happened', {});
       const { definition } = itemsProjection({ classifier: new ErrorClassifier({ deadLetterOn: [Error] }) });
       const failure = new Error('disk full');
-      const applier = new BatchApplier(definition, new RecordingLogger());
+      const applier = new BatchApplier(definition, 'live', new RecordingLogger());
       await expect(applier.apply({ copyId: 'c', position: 0 }, await entriesOf(log), () => Promise.reject(failure))).rejects.toBe(failure);
     });
   });

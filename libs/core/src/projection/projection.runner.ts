@@ -46,7 +46,7 @@ export class ProjectionRunner<Tx> {
     private readonly options: ProjectionRunnerOptions,
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_PROJECTION_BATCH_SIZE;
-    this.applier = new BatchApplier(definition, options.logger, options.maxBytes);
+    this.applier = new BatchApplier(definition, copy, options.logger, options.maxBytes);
   }
 
   /** The copy's checkpoint as this runner last committed or read it. */

@@ -177,8 +177,17 @@ export class TypeOrmProjectionStore implements ProjectionStore<TypeOrmProjection
   }
 
   private async commitIn(manager: EntityManager, schema: string, commit: ProjectionCommit<TypeOrmProjectionTx>): Promise<boolean> {
-    const current = await this.readCheckpoint(manager, schema, 'FOR UPDATE');
-    if (!current || current.copyId !== commit.from.copyId || current.position !== commit.from.position) return false;
+    // One statement checks that the copy is where the batch was read from, locks its checkpoint and moves it; nothing
+    // else is written unless it did. (The transaction makes the move and the changes one.)
+    const moved: unknown[] = await manager.query(
+      `WITH moved AS (
+         UPDATE "${schema}".tidings_checkpoint SET position = $1, updated_at = now()
+         WHERE projection = $2 AND copy_id = $3 AND position = $4
+         RETURNING position
+       ) SELECT position FROM moved`,
+      [commit.to, this.projection, commit.from.copyId, commit.from.position],
+    );
+    if (moved.length === 0) return false;
     const fresh = await this.freshEvents(manager, schema, commit.events);
     if (fresh.length > 0) await commit.apply({ manager, schema }, fresh);
     if (commit.skipped.length > 0) {
@@ -195,10 +204,6 @@ export class TypeOrmProjectionStore implements ProjectionStore<TypeOrmProjection
         ],
       );
     }
-    await manager.query(`UPDATE "${schema}".tidings_checkpoint SET position = $1, updated_at = now() WHERE projection = $2`, [
-      commit.to,
-      this.projection,
-    ]);
     // Prune each time the checkpoint crosses a tenth of the window: rare, and the table stays within 1.1 windows.
     const step = Math.max(1, Math.floor(this.dedupeWindow / 10));
     if (Math.floor(commit.to / step) > Math.floor(commit.from.position / step)) {
