@@ -14,6 +14,7 @@ import {
   type RebuildResult,
   type SkippedEvent,
   type Transport,
+  withDeadline,
 } from '@tidings/core';
 import { EVENT_BUS_OPTIONS, EVENT_BUS_TRANSPORT } from '../module/event-bus.module-definition.js';
 import type { EventBusModuleOptions } from '../module/event-bus.options.js';
@@ -182,24 +183,13 @@ export class Projections {
     const entry = this.get(name);
     if (!entry.runner)
       throw new ConfigurationError(`Projection ${name} is not running live here`, 'Call it in an application that consumes.');
-    const target = await this.endOfHistory(name, entry.runner.checkpoint?.position ?? 0);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `Projection ${name} did not reach position ${target} within ${timeoutMs} ms (at ${entry.runner?.checkpoint?.position})`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([entry.runner.reached(target), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const runner = entry.runner;
+    const target = await this.endOfHistory(name, runner.checkpoint?.position ?? 0);
+    await withDeadline(
+      runner.reached(target),
+      timeoutMs,
+      () => `projection ${name} to reach position ${target} (it is at ${runner.checkpoint?.position})`,
+    );
   }
 
   /**
