@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../decoding/safe-json.js';
+import { ConfigurationError } from '../errors/configuration.error.js';
 import { TidingsError } from '../errors/tidings.error.js';
 import { ErrorClassifier } from '../retry/error.classifier.js';
 import { RetryPolicy } from '../retry/retry.policy.js';
@@ -7,8 +8,12 @@ import type { DeliveryOutcome } from '../transport/delivery-outcome.js';
 import type { InboundMessage } from '../transport/transport-message.js';
 import type { DeliveryContext, PipelineStep } from './delivery.context.js';
 import type { HandlerBinding } from './handler-binding.js';
+import { DEFAULT_GROUP_COMMIT, resolveGroupCommitOptions, type GroupCommitOptions } from './group/group-commit.options.js';
+import { InboxGroupCommit } from './group/inbox-group-commit.js';
 import type { InboxStore } from './inbox.store.js';
+import { batchStep } from './steps/batch.step.js';
 import { decodeStep } from './steps/decode.step.js';
+import { groupCommitStep } from './steps/group-commit.step.js';
 import { dedupeStep } from './steps/dedupe.step.js';
 import { dispatchStep } from './steps/dispatch.step.js';
 import { invokeStep } from './steps/invoke.step.js';
@@ -35,6 +40,12 @@ export interface HandlerPipelineOptions {
   readonly maxMessageBytes?: number;
   /** When set, each message is handled at most once per subscription (inbox). */
   readonly inbox?: InboxStore;
+  /**
+   * Group commit through the inbox: deliveries that arrive together share one transaction, each in its own savepoint.
+   * `false` for one transaction per delivery. Ignored without an inbox, and when the inbox cannot (no `runGroup`).
+   * @default on, with {@link DEFAULT_GROUP_COMMIT}
+   */
+  readonly groupCommit?: GroupCommitOptions | false;
   /** Steps run after validation and deduplication, just before the handler (tracing, metrics...). */
   readonly middleware?: readonly PipelineStep[];
   /** Policy for failures before a handler is known (decode, unknown type). @default new RetryPolicy() */
@@ -64,11 +75,40 @@ export class HandlerPipeline {
       decodeStep(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, this.clock),
       dispatchStep(options.subscription, options.handlers),
       validateStep,
-      ...(options.inbox ? [dedupeStep(options.inbox)] : []),
-      ...(options.middleware ?? []),
-      invokeStep,
+      ...this.handlingSteps(),
     ];
     this.fallbackRetry = options.retry ?? new RetryPolicy();
+  }
+
+  /** After validation: dedupe (alone, or grouped), middleware and the handler; or middleware and a batch. */
+  private handlingSteps(): PipelineStep[] {
+    const { inbox, subscription, handlers, middleware = [] } = this.options;
+    const batched = handlers.find((handler) => handler.batch);
+    if (batched?.batch) {
+      const where = `Batch handler ${batched.name} (subscription ${subscription})`;
+      if (handlers.length > 1) {
+        throw new ConfigurationError(
+          `${where} shares its subscription with ${handlers.length - 1} other handler(s)`,
+          'Give the batch handler a subscription of its own.',
+          { subscription },
+        );
+      }
+      if (!inbox?.runGroup || !inbox.runBatch) {
+        throw new ConfigurationError(
+          `${where} needs an inbox that handles batches (runBatch and runGroup)`,
+          "Make the subscription transactional with an inbox such as TypeOrmInboxStore from '@tidings/typeorm'.",
+          { subscription },
+        );
+      }
+      const { handle, size = 100, ...timing } = batched.batch;
+      const options = resolveGroupCommitOptions({ ...timing, maxMessages: size }, where);
+      return [...middleware, batchStep(new InboxGroupCommit(inbox as Required<InboxStore>, subscription, options, handle))];
+    }
+    if (!inbox) return [...middleware, invokeStep];
+    const grouping = this.options.groupCommit ?? {};
+    if (grouping === false || !inbox.runGroup) return [dedupeStep(inbox), ...middleware, invokeStep];
+    const options = resolveGroupCommitOptions(grouping, `Group commit of subscription ${subscription}`, DEFAULT_GROUP_COMMIT);
+    return [groupCommitStep(new InboxGroupCommit(inbox as Required<InboxStore>, subscription, options)), ...middleware, invokeStep];
   }
 
   /** The `deliver` function to hand to `Transport.subscribe`. */

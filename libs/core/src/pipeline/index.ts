@@ -8,3 +8,6 @@ export { dispatchStep } from './steps/dispatch.step.js';
 export { validateStep } from './steps/validate.step.js';
 export { dedupeStep } from './steps/dedupe.step.js';
 export { invokeStep } from './steps/invoke.step.js';
+export * from './group/index.js';
+export { groupCommitStep } from './steps/group-commit.step.js';
+export { batchStep } from './steps/batch.step.js';

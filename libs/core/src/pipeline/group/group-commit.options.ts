@@ -1,0 +1,56 @@
+import { ConfigurationError } from '../../errors/configuration.error.js';
+
+/**
+ * How deliveries that arrive together share one database transaction (group commit, batch handlers). A group starts
+ * when it is full, or once its oldest delivery has waited `maxWaitMs`, as soon as fewer than `groupsInFlight` groups
+ * are committing.
+ */
+export interface GroupCommitOptions {
+  /**
+   * Most deliveries per transaction. @default 50 for group commit: each delivery has a savepoint, and PostgreSQL keeps
+   * the ids of only 64 writing subtransactions per transaction in shared memory before other sessions' snapshots slow down
+   */
+  readonly maxMessages?: number;
+  /**
+   * How long a delivery may wait for others to join its group while nothing holds it back. @default 0: no added
+   * latency; deliveries that arrive in the same turn of the event loop, or while earlier groups commit, still group
+   */
+  readonly maxWaitMs?: number;
+  /** Groups committing at once, each on its own connection; a partition key is in at most one of them. @default 2 */
+  readonly groupsInFlight?: number;
+}
+
+/** {@link GroupCommitOptions} with every default applied. */
+export type ResolvedGroupCommitOptions = Required<GroupCommitOptions>;
+
+/** Defaults of {@link GroupCommitOptions}. */
+export const DEFAULT_GROUP_COMMIT: ResolvedGroupCommitOptions = { maxMessages: 50, maxWaitMs: 0, groupsInFlight: 2 };
+
+/** Applies the defaults and checks the values; `where` names the option in error messages. */
+export function resolveGroupCommitOptions(
+  options: GroupCommitOptions,
+  where: string,
+  defaults = DEFAULT_GROUP_COMMIT,
+): ResolvedGroupCommitOptions {
+  const resolved = { ...defaults, ...options };
+  const fail = (name: string, rule: string): never => {
+    throw new ConfigurationError(
+      `${where}: ${name} must be ${rule}, got ${String(resolved[name as keyof typeof resolved])}`,
+      `Fix ${where}.`,
+      {
+        where,
+        option: name,
+      },
+    );
+  };
+  if (!Number.isInteger(resolved.maxMessages) || resolved.maxMessages < 1) fail('maxMessages', 'a whole number from 1');
+  if (!Number.isInteger(resolved.groupsInFlight) || resolved.groupsInFlight < 1) fail('groupsInFlight', 'a whole number from 1');
+  if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) fail('maxWaitMs', 'a number of milliseconds from 0');
+  return resolved;
+}
+
+/**
+ * The deliveries a consumer must be allowed to hold for its groups to fill: the groups committing plus the one
+ * forming. Frameworks use it as the default prefetch and concurrency of grouped subscriptions.
+ */
+export const groupHoldingCapacity = (options: ResolvedGroupCommitOptions): number => options.maxMessages * (options.groupsInFlight + 1);
