@@ -1,4 +1,4 @@
-import { ConfigurationError, type ErrorClass, type EventClass, type RetryOptions } from '@tidings/core';
+import { ConfigurationError, type ErrorClass, type EventClass, type GroupCommitOptions, type RetryOptions } from '@tidings/core';
 
 /** Options of {@link OnEvent}; anything omitted comes from the module's `defaults`. */
 export interface OnEventOptions {
@@ -24,7 +24,28 @@ export interface OnEventOptions {
    * without running the handler. Handlers sharing a subscription must agree.
    */
   readonly transactional?: boolean;
+  /**
+   * Group commit of this transactional subscription (see `SubscriptionDefaults.groupCommit`); `false` for one
+   * transaction per delivery. Handlers sharing a subscription must agree. @default the module's `defaults.groupCommit`
+   */
+  readonly groupCommit?: GroupCommitOptions | false;
+  /**
+   * Makes this a batch handler: the method gets `(events: readonly BatchedEvent<T>[])`, the deliveries that arrive
+   * together, and may write them with multi-row statements. Needs `transactional: true` and a subscription of its own.
+   * The inbox rows of the batch commit with its writes; if it throws, its deliveries are handled again one at a time
+   * (each a one-event batch in its own savepoint), so a poison event is retried or dead-lettered alone.
+   */
+  readonly batch?: OnEventBatchOptions;
 }
+
+/** Options of a batch handler (`@OnEvent(..., { batch })`). */
+export interface OnEventBatchOptions extends Omit<GroupCommitOptions, 'maxMessages'> {
+  /** Most events per call. @default 100 */
+  readonly size?: number;
+}
+
+/** Default {@link OnEventBatchOptions.size}. */
+export const DEFAULT_BATCH_SIZE = 100;
 
 /** What `@OnEvent` records on a method: the event class or topic patterns, and options. */
 export interface OnEventMetadata {

@@ -40,7 +40,14 @@ export class EventHandlerExplorer {
             { handler: name },
           );
         }
-        found.push({ ...metadata, name, className, methodName, handle: (data, context) => method.call(instance, data, context) });
+        found.push({
+          ...metadata,
+          name,
+          className,
+          methodName,
+          handle: (data, context) => method.call(instance, data, context),
+          handleBatch: (events) => method.call(instance, events),
+        });
       }
     }
     return found;

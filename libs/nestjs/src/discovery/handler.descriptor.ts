@@ -1,4 +1,4 @@
-import type { EventHandlerFn } from '@tidings/core';
+import type { BatchHandlerFn, EventHandlerFn } from '@tidings/core';
 import type { OnEventMetadata } from '../decorators/on-event.decorator.js';
 
 /** One `@OnEvent` method found at bootstrap, bound to its provider instance. */
@@ -8,4 +8,6 @@ export interface HandlerDescriptor extends OnEventMetadata {
   readonly className: string;
   readonly methodName: string;
   readonly handle: EventHandlerFn;
+  /** The same method, called as a batch handler (`@OnEvent(..., { batch })`). */
+  readonly handleBatch: BatchHandlerFn;
 }

@@ -2,15 +2,18 @@ import {
   ConfigurationError,
   ErrorClassifier,
   findEventDefinition,
+  groupHoldingCapacity,
+  resolveGroupCommitOptions,
   RetryPolicy,
   TopicPattern,
   type EventTypeRegistry,
   type HandlerBinding,
+  type ResolvedGroupCommitOptions,
   type Subscription,
 } from '@tidings/core';
-import type { ResolvedSubscriptionDefaults } from '../module/event-bus.options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PREFETCH, type ResolvedSubscriptionDefaults } from '../module/event-bus.options.js';
 import { checkFlowControl, NAME_FORMAT } from '../module/options.validation.js';
-import type { OnEventOptions } from '../decorators/on-event.decorator.js';
+import { DEFAULT_BATCH_SIZE, type OnEventOptions } from '../decorators/on-event.decorator.js';
 import type { HandlerDescriptor } from './handler.descriptor.js';
 
 /** One subscription to open: the transport's view and the handlers sharing it. */
@@ -19,6 +22,14 @@ export interface PlannedSubscription {
   readonly bindings: readonly HandlerBinding[];
   /** Handle through the inbox (see `OnEventOptions.transactional`). */
   readonly transactional: boolean;
+  /** How its deliveries share transactions: grouped (a batch handler's batches too), or one each (`false`). */
+  readonly groupCommit: ResolvedGroupCommitOptions | false;
+}
+
+/** What the planner needs to know of the application's inbox. */
+export interface InboxCapabilities {
+  /** Whether the inbox can run a group of deliveries in one transaction (`InboxStore.runGroup`). */
+  readonly groups: boolean;
 }
 
 const kebab = (name: string): string =>
@@ -57,10 +68,12 @@ function bind(descriptor: HandlerDescriptor, defaults: ResolvedSubscriptionDefau
     if (event.length === 0) throw new ConfigurationError('@OnEvent has an empty pattern list', "Give at least one pattern, e.g. 'qa.#'.");
     return { patterns: event.map((p) => TopicPattern.parse(p)) };
   });
+  const { batch } = options;
   return {
     name,
     target,
     handle: descriptor.handle,
+    ...(batch && { batch: { ...batch, handle: descriptor.handleBatch } }),
     retry: forHandler(name, () => new RetryPolicy({ ...defaults.retry, ...options.retry })),
     classifier: new ErrorClassifier({
       retryOn: options.retryOn ?? defaults.retryOn,
@@ -70,7 +83,7 @@ function bind(descriptor: HandlerDescriptor, defaults: ResolvedSubscriptionDefau
 }
 
 /** The one value a group of handlers agrees on, or an error naming those that disagree. */
-function agreed<K extends 'prefetch' | 'concurrency' | 'transactional'>(
+function agreed<K extends 'prefetch' | 'concurrency' | 'transactional' | 'groupCommit'>(
   queue: string,
   option: K,
   group: readonly HandlerDescriptor[],
@@ -112,6 +125,31 @@ function checkSharing(queue: string, group: readonly HandlerDescriptor[], bindin
   }
 }
 
+/** How a subscription's deliveries share transactions; checks that batch handlers are transactional. */
+function grouping(
+  queue: string,
+  group: readonly HandlerDescriptor[],
+  transactional: boolean,
+  inbox: InboxCapabilities,
+  defaults: ResolvedSubscriptionDefaults,
+): ResolvedGroupCommitOptions | false {
+  const batched = group.find((d) => d.options.batch);
+  if (batched?.options.batch) {
+    if (!transactional) {
+      throw new ConfigurationError(
+        `${batched.name} is a batch handler, but subscription ${queue} is not transactional`,
+        'A batch commits its inbox rows with its writes: add transactional: true (and give EventBusModule an inbox).',
+        { subscription: queue, handler: batched.name },
+      );
+    }
+    const { size = DEFAULT_BATCH_SIZE, ...timing } = batched.options.batch;
+    return forHandler(batched.name, () => resolveGroupCommitOptions({ ...timing, maxMessages: size }, `@OnEvent option 'batch'`));
+  }
+  if (!transactional || !inbox.groups) return false;
+  const chosen = agreed(queue, 'groupCommit', group) ?? defaults.groupCommit;
+  return chosen === false ? false : resolveGroupCommitOptions(chosen, `Group commit of subscription ${queue}`);
+}
+
 /**
  * Groups discovered handlers into subscriptions, applies defaults and checks the rules that keep
  * retries and dead letters per handler correct. Every error names the handler or subscription.
@@ -121,6 +159,7 @@ export function planSubscriptions(
   descriptors: readonly HandlerDescriptor[],
   defaults: ResolvedSubscriptionDefaults,
   registry: EventTypeRegistry,
+  inbox: InboxCapabilities = { groups: false },
 ): PlannedSubscription[] {
   const groups = new Map<string, HandlerDescriptor[]>();
   for (const descriptor of descriptors) {
@@ -138,12 +177,15 @@ export function planSubscriptions(
   return [...groups].map(([queue, group]) => {
     const bindings = group.map((d) => bind(d, defaults, registry));
     checkSharing(queue, group, bindings);
-    const prefetch = agreed(queue, 'prefetch', group) ?? defaults.prefetch;
-    const concurrency = agreed(queue, 'concurrency', group) ?? Math.min(defaults.concurrency, prefetch);
+    const transactional = agreed(queue, 'transactional', group) ?? defaults.transactional;
+    const groupCommit = grouping(queue, group, transactional, inbox, defaults);
+    // A grouped consumer must hold enough deliveries to fill the groups committing and the one forming.
+    const capacity = groupCommit ? groupHoldingCapacity(groupCommit) : undefined;
+    const prefetch = agreed(queue, 'prefetch', group) ?? defaults.prefetch ?? capacity ?? DEFAULT_PREFETCH;
+    const concurrency = agreed(queue, 'concurrency', group) ?? defaults.concurrency ?? Math.min(capacity ?? DEFAULT_CONCURRENCY, prefetch);
     checkFlowControl(prefetch, concurrency, `Subscription ${queue} (${group.map((d) => d.name).join(', ')})`);
     const patterns = bindings.flatMap((b) => ('event' in b.target ? [TopicPattern.parse(b.target.event.type)] : b.target.patterns));
     const retryTiersMs = [...new Set(bindings.flatMap((b) => b.retry.options.tiersMs))].sort((a, b) => a - b);
-    const transactional = agreed(queue, 'transactional', group) ?? defaults.transactional;
-    return { subscription: { name: queue, service, patterns, prefetch, concurrency, retryTiersMs }, bindings, transactional };
+    return { subscription: { name: queue, service, patterns, prefetch, concurrency, retryTiersMs }, bindings, transactional, groupCommit };
   });
 }

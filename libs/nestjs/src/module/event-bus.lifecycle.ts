@@ -15,6 +15,7 @@ import {
   type DeliveryReport,
   type HandlerBinding,
   type InboxStore,
+  type ResolvedGroupCommitOptions,
   type Transport,
 } from '@tidings/core';
 import { EventHandlerExplorer } from '../discovery/event-handler.explorer.js';
@@ -29,6 +30,12 @@ const INBOX_PURGE_INTERVAL_MS = 60_000;
 const INBOX_PURGE_BATCH = 5000;
 
 const describeDelay = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+const describeGrouping = (bindings: readonly HandlerBinding[], groupCommit: ResolvedGroupCommitOptions | false): string => {
+  if (!groupCommit) return '';
+  const what = bindings.some((b) => b.batch) ? 'batches of' : 'group commit, groups of';
+  return `, ${what} up to ${groupCommit.maxMessages}`;
+};
 
 /**
  * Connects the transport at module init (so any module may publish from its own `onModuleInit`),
@@ -72,8 +79,10 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
     }
     this.projections.discover();
     if (this.options.consume === false) return;
-    const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry);
-    for (const { subscription, bindings, transactional } of plans) {
+    const plans = planSubscriptions(service, this.explorer.explore(), this.resolved.defaults, this.registry, {
+      groups: typeof inbox?.runGroup === 'function',
+    });
+    for (const { subscription, bindings, transactional, groupCommit } of plans) {
       if (transactional && !inbox) {
         throw new ConfigurationError(
           `Subscription ${subscription.name} (${bindings.map((b) => b.name).join(', ')}) is transactional, but EventBusModule has no inbox`,
@@ -87,6 +96,7 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
         handlers: bindings,
         maxMessageBytes: this.resolved.maxMessageBytes,
         ...(transactional && inbox && { inbox }),
+        groupCommit,
         middleware: [this.metrics.timing, ...(middleware ?? [])],
         onSettled: (report) => {
           this.metrics.record(report);
@@ -96,7 +106,8 @@ export class EventBusLifecycle implements OnModuleInit, OnApplicationBootstrap, 
       await this.transport.subscribe(subscription, pipeline.deliver);
       this.logger.log(
         `${subscription.name} ← ${subscription.patterns.join(', ')} → ${bindings.map((b) => b.name).join(', ')} ` +
-          `(prefetch ${subscription.prefetch}, concurrency ${subscription.concurrency}, retry tiers ${subscription.retryTiersMs.map(describeDelay).join('/')})`,
+          `(prefetch ${subscription.prefetch}, concurrency ${subscription.concurrency}, retry tiers ${subscription.retryTiersMs.map(describeDelay).join('/')}` +
+          `${describeGrouping(bindings, groupCommit)})`,
       );
     }
     if (plans.some((plan) => plan.transactional)) this.startInboxPurge();

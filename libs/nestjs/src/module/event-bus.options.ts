@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import type {
   ErrorClass,
+  GroupCommitOptions,
   InboxStore,
   OutboxBackpressureOptions,
   OutboxRelayOptions,
@@ -14,9 +15,12 @@ import type {
 
 /** Defaults applied to every subscription unless a handler's `@OnEvent` options say otherwise. */
 export interface SubscriptionDefaults {
-  /** Unacknowledged messages the broker may push to one consumer. @default 20 */
+  /**
+   * Unacknowledged messages the broker may push to one consumer. @default 20; for a grouped transactional subscription
+   * enough to fill its groups: `maxMessages × (groupsInFlight + 1)`, 150 with the group-commit defaults
+   */
   readonly prefetch?: number;
-  /** Deliveries handled at once per consumer (at most `prefetch`). @default 10 */
+  /** Deliveries handled at once per consumer (at most `prefetch`). @default 10; for a grouped subscription, its prefetch */
   readonly concurrency?: number;
   /** Retry schedule. @default see `DEFAULT_RETRY_OPTIONS` in @tidings/core (5 attempts, 1s/10s/60s tiers) */
   readonly retry?: RetryOptions;
@@ -26,6 +30,12 @@ export interface SubscriptionDefaults {
   readonly deadLetterOn?: readonly ErrorClass[];
   /** Whether subscriptions run through the inbox unless `@OnEvent` says otherwise. @default false */
   readonly transactional?: boolean;
+  /**
+   * Group commit of transactional subscriptions: the deliveries that arrive together share one transaction, each in
+   * its own savepoint, and a failing handler fails only its delivery. `false` for one transaction per delivery.
+   * @default on, with `DEFAULT_GROUP_COMMIT` (at most 50 per transaction, no added wait, 2 groups committing at once)
+   */
+  readonly groupCommit?: GroupCommitOptions | false;
 }
 
 /** Options of `EventBusModule.forRoot` / `forRootAsync`. */
@@ -102,8 +112,11 @@ export interface OutboxModuleOptions {
 
 /** Options with every default applied. */
 export interface ResolvedSubscriptionDefaults {
-  readonly prefetch: number;
-  readonly concurrency: number;
+  /** As given; without it each subscription's mode picks its own. */
+  readonly prefetch?: number;
+  /** As given; without it each subscription's mode picks its own. */
+  readonly concurrency?: number;
+  readonly groupCommit: GroupCommitOptions | false;
   readonly retry: RetryOptions;
   readonly retryOn: readonly ErrorClass[];
   readonly deadLetterOn: readonly ErrorClass[];

@@ -1,4 +1,4 @@
-import { ConfigurationError, DEFAULT_MAX_MESSAGE_BYTES } from '@tidings/core';
+import { ConfigurationError, DEFAULT_MAX_MESSAGE_BYTES, resolveGroupCommitOptions } from '@tidings/core';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_PREFETCH,
@@ -48,14 +48,17 @@ export function validateModuleOptions(options: EventBusModuleOptions): { default
   }
   const given: SubscriptionDefaults = options.defaults ?? {};
   const defaults: ResolvedSubscriptionDefaults = {
-    prefetch: given.prefetch ?? DEFAULT_PREFETCH,
-    concurrency: given.concurrency ?? Math.min(DEFAULT_CONCURRENCY, given.prefetch ?? DEFAULT_PREFETCH),
+    ...(given.prefetch !== undefined && { prefetch: given.prefetch }),
+    ...(given.concurrency !== undefined && { concurrency: given.concurrency }),
+    groupCommit: given.groupCommit ?? {},
     retry: given.retry ?? {},
     retryOn: given.retryOn ?? [],
     deadLetterOn: given.deadLetterOn ?? [],
     transactional: given.transactional ?? false,
   };
-  checkFlowControl(defaults.prefetch, defaults.concurrency, "EventBusModule option 'defaults'");
+  const prefetch = given.prefetch ?? DEFAULT_PREFETCH;
+  checkFlowControl(prefetch, given.concurrency ?? Math.min(DEFAULT_CONCURRENCY, prefetch), "EventBusModule option 'defaults'");
+  if (given.groupCommit) resolveGroupCommitOptions(given.groupCommit, "EventBusModule option 'defaults.groupCommit'");
   const maxMessageBytes = requirePositiveInteger(
     options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     "EventBusModule option 'maxMessageBytes'",

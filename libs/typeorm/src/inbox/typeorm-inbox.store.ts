@@ -1,4 +1,4 @@
-import { ConfigurationError, type InboxKey, type InboxStore } from '@tidings/core';
+import { ConfigurationError, type InboxEntryResult, type InboxGroupEntry, type InboxKey, type InboxStore } from '@tidings/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TransactionContext } from '../transaction/transaction-context.js';
 import { inboxTableName, type InboxTableOptions } from './inbox-table.js';
@@ -17,6 +17,9 @@ export interface TypeOrmInboxOptions extends InboxTableOptions {
   readonly retainHandledMs?: number;
 }
 
+/** The savepoint each delivery of a group runs in. */
+const SAVEPOINT = 'tidings_delivery';
+
 /** What the inbox has seen: for metrics. */
 export interface InboxStats {
   /** Deliveries handled (the inbox row and the effects committed). */
@@ -31,6 +34,9 @@ export interface InboxStats {
  * transaction. Both commit before the message is acked, or neither does. A redelivery of a handled message finds
  * the row and is skipped; a concurrent delivery of the same message waits on the row's lock and is skipped once the
  * first one commits (or runs, if it rolled back). Effect: exactly once per consumer.
+ *
+ * Group commit ({@link runGroup}) and batches ({@link runBatch}) share one transaction among many deliveries: one
+ * statement claims all their rows, and a delivery's handler runs in a savepoint so its failure undoes only its work.
  */
 export class TypeOrmInboxStore implements InboxStore {
   readonly transactions: TransactionContext;
@@ -63,9 +69,83 @@ export class TypeOrmInboxStore implements InboxStore {
       await work();
       return true;
     });
-    if (ran) this.counters.handled += 1;
-    else this.counters.duplicatesSkipped += 1;
+    this.count(ran ? 1 : 0, ran ? 0 : 1);
     return ran;
+  }
+
+  async runGroup(consumer: string, entries: readonly InboxGroupEntry[]): Promise<readonly InboxEntryResult[]> {
+    const results = await this.transactions.begin(async (manager) => {
+      const fresh = await this.claim(manager, consumer, entries);
+      const out: InboxEntryResult[] = [];
+      let savepoint = false;
+      for (const [index, entry] of entries.entries()) {
+        if (!fresh.has(index)) {
+          out.push({ kind: 'duplicate' });
+          continue;
+        }
+        // One round trip per delivery: the previous savepoint is released as the next is set (COMMIT releases the last).
+        await manager.query(savepoint ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `SAVEPOINT ${SAVEPOINT}`);
+        savepoint = true;
+        try {
+          await entry.work();
+          out.push({ kind: 'handled' });
+        } catch (error) {
+          await manager.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+          // Its row was claimed with the group's, outside its savepoint: free it so the retry runs the handler.
+          await manager.query(`DELETE FROM ${this.table} WHERE consumer = $1 AND message_id = $2`, [consumer, entry.messageId]);
+          out.push({ kind: 'failed', error });
+        }
+      }
+      return out;
+    });
+    this.count(results.filter((r) => r.kind === 'handled').length, results.filter((r) => r.kind === 'duplicate').length);
+    return results;
+  }
+
+  async runBatch(
+    consumer: string,
+    messageIds: readonly string[],
+    work: (fresh: readonly number[]) => Promise<void>,
+  ): Promise<readonly number[]> {
+    const fresh = await this.transactions.begin(async (manager) => {
+      const claimed = [
+        ...(await this.claim(
+          manager,
+          consumer,
+          messageIds.map((messageId) => ({ messageId })),
+        )),
+      ].sort((a, b) => a - b);
+      await work(claimed);
+      return claimed;
+    });
+    this.count(fresh.length, messageIds.length - fresh.length);
+    return fresh;
+  }
+
+  /**
+   * Inserts the rows of `entries` in one statement; returns the indexes of those inserted now (first occurrences). The
+   * ids are inserted in sorted order, so two groups claiming overlapping ids lock them in the same order and never
+   * deadlock; a row another transaction holds uncommitted makes this wait, as {@link runOnce} does.
+   */
+  private async claim(manager: EntityManager, consumer: string, entries: readonly { readonly messageId: string }[]): Promise<Set<number>> {
+    const ids = entries.map((entry) => entry.messageId);
+    const inserted: { message_id: string }[] = await manager.query(
+      `INSERT INTO ${this.table} (consumer, message_id)
+       SELECT $1, id FROM (SELECT DISTINCT unnest($2::text[]) AS id) AS ids ORDER BY id
+       ON CONFLICT DO NOTHING RETURNING message_id`,
+      [consumer, ids],
+    );
+    const claimed = new Set(inserted.map((row) => row.message_id));
+    const fresh = new Set<number>();
+    ids.forEach((id, index) => {
+      if (claimed.delete(id)) fresh.add(index);
+    });
+    return fresh;
+  }
+
+  private count(handled: number, duplicatesSkipped: number): void {
+    this.counters.handled += handled;
+    this.counters.duplicatesSkipped += duplicatesSkipped;
   }
 
   /** The transaction of the delivery being handled: write the handler's effects with it. */

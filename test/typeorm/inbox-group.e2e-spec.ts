@@ -1,0 +1,154 @@
+import { TypeOrmInboxStore } from '@tidings/typeorm';
+import type { DataSource } from 'typeorm';
+import { testDatabase, type TestDatabase } from './outbox-database.js';
+
+/** runGroup and runBatch of the TypeORM inbox against the real PostgreSQL: savepoints, claims, duplicates, rollbacks. */
+describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', () => {
+  let db: TestDatabase;
+  let source: DataSource;
+  let inbox: TypeOrmInboxStore;
+
+  beforeEach(async () => {
+    db = await testDatabase('inbox_group');
+    source = await db.connect();
+    await source.query(`CREATE TABLE "${db.schema}".effects (message_id text NOT NULL, note text)`);
+    inbox = new TypeOrmInboxStore(source, { schema: db.schema });
+  });
+
+  afterEach(() => db.dispose());
+
+  const write =
+    (messageId: string, note = '') =>
+    () =>
+      inbox
+        .manager()
+        .query(`INSERT INTO "${db.schema}".effects (message_id, note) VALUES ($1, $2)`, [messageId, note])
+        .then(() => undefined);
+  const effects = async (): Promise<string[]> =>
+    ((await source.query(`SELECT message_id AS k FROM "${db.schema}".effects ORDER BY 1`)) as { k: string }[]).map((r) => r.k);
+  const inboxIds = async (): Promise<string[]> =>
+    ((await source.query(`SELECT message_id AS k FROM "${db.schema}".tidings_inbox ORDER BY 1`)) as { k: string }[]).map((r) => r.k);
+  const transactionIds = new Set<string>();
+  const recordTransaction = () => () =>
+    inbox
+      .manager()
+      .query('SELECT txid_current()::text AS id')
+      .then((rows: { id: string }[]) => void transactionIds.add(rows[0]!.id));
+
+  it('runs a group in one transaction; a throwing handler undoes only its own writes and inbox row', async () => {
+    transactionIds.clear();
+    const results = await inbox.runGroup('c', [
+      { messageId: 'm1', work: async () => (await write('m1')(), await recordTransaction()()) },
+      {
+        messageId: 'm2',
+        work: async () => {
+          await write('m2')();
+          throw new Error('handler of m2 failed after writing');
+        },
+      },
+      { messageId: 'm3', work: async () => (await write('m3')(), await recordTransaction()()) },
+    ]);
+    expect(results.map((r) => r.kind)).toEqual(['handled', 'failed', 'handled']);
+    expect(results[1]).toEqual({ kind: 'failed', error: new Error('handler of m2 failed after writing') });
+    expect(transactionIds.size).toBe(1);
+    expect(await effects()).toEqual(['m1', 'm3']);
+    expect(await inboxIds()).toEqual(['m1', 'm3']);
+    expect(inbox.stats()).toEqual({ handled: 2, duplicatesSkipped: 0 });
+  });
+
+  it('recovers the group after a handler whose SQL failed (the savepoint absorbs the aborted statement)', async () => {
+    const results = await inbox.runGroup('c', [
+      { messageId: 'm1', work: write('m1') },
+      {
+        messageId: 'm2',
+        work: () =>
+          inbox
+            .manager()
+            .query('SELECT 1/0')
+            .then(() => undefined),
+      },
+      { messageId: 'm3', work: write('m3') },
+    ]);
+    expect(results.map((r) => r.kind)).toEqual(['handled', 'failed', 'handled']);
+    expect(await effects()).toEqual(['m1', 'm3']);
+  });
+
+  it('skips ids handled before and repeats within the group, and runs a failed one again later', async () => {
+    await inbox.runGroup('c', [
+      { messageId: 'm1', work: write('m1') },
+      { messageId: 'm2', work: () => Promise.reject(new Error('transient')) },
+    ]);
+    const results = await inbox.runGroup('c', [
+      { messageId: 'm1', work: write('m1', 'again') },
+      { messageId: 'm2', work: write('m2') },
+      { messageId: 'm2', work: write('m2', 'again') },
+    ]);
+    expect(results.map((r) => r.kind)).toEqual(['duplicate', 'handled', 'duplicate']);
+    expect(await effects()).toEqual(['m1', 'm2']);
+    const otherConsumer = await inbox.runGroup('d', [{ messageId: 'm1', work: write('m1', 'd') }]);
+    expect(otherConsumer.map((r) => r.kind)).toEqual(['handled']);
+  });
+
+  it('commits nothing when the transaction fails before its commit', async () => {
+    const other = await db.connect(1);
+    const pids: { pid: number }[] = [];
+    const group = inbox.runGroup('c', [
+      { messageId: 'm1', work: write('m1') },
+      {
+        messageId: 'm2',
+        work: async () => {
+          pids.push(...((await inbox.manager().query('SELECT pg_backend_pid() AS pid')) as { pid: number }[]));
+          // The connection dies under the group, as a database restart would do it.
+          await other.query('SELECT pg_terminate_backend($1)', [pids[0]!.pid]);
+          await write('m2')();
+        },
+      },
+    ]);
+    await expect(group).rejects.toThrow();
+    expect(await effects()).toEqual([]);
+    expect(await inboxIds()).toEqual([]);
+  });
+
+  it('batches: one call with the fresh messages; a failure commits nothing', async () => {
+    await inbox.runBatch('c', ['m1'], async () => write('m1')());
+    const seen: number[][] = [];
+    const fresh = await inbox.runBatch('c', ['m1', 'm2', 'm3', 'm2'], async (indexes) => {
+      seen.push([...indexes]);
+      for (const index of indexes) await write(['m1', 'm2', 'm3', 'm2'][index]!)();
+    });
+    expect(fresh).toEqual([1, 2]);
+    expect(seen).toEqual([[1, 2]]);
+    await expect(
+      inbox.runBatch('c', ['m4', 'm5'], async () => {
+        await write('m4')();
+        throw new Error('batch failed');
+      }),
+    ).rejects.toThrow('batch failed');
+    expect(await effects()).toEqual(['m1', 'm2', 'm3']);
+    expect(await inboxIds()).toEqual(['m1', 'm2', 'm3']);
+    expect(inbox.stats()).toEqual({ handled: 3, duplicatesSkipped: 2 });
+  });
+
+  it('lets one of two groups claiming the same ids concurrently handle each, never both, without deadlock', async () => {
+    const other = new TypeOrmInboxStore(await db.connect(), { schema: db.schema });
+    const ids = Array.from({ length: 40 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+    const work = (store: TypeOrmInboxStore, id: string) => () =>
+      store
+        .manager()
+        .query(`INSERT INTO "${db.schema}".effects (message_id) VALUES ($1)`, [id])
+        .then(() => undefined);
+    const [a, b] = await Promise.all([
+      inbox.runGroup(
+        'c',
+        ids.map((id) => ({ messageId: id, work: work(inbox, id) })),
+      ),
+      other.runGroup(
+        'c',
+        [...ids].reverse().map((id) => ({ messageId: id, work: work(other, id) })),
+      ),
+    ]);
+    const handled = [...a, ...b].filter((r) => r.kind === 'handled').length;
+    expect(handled).toBe(40);
+    expect(await effects()).toEqual(ids);
+  });
+});
