@@ -4,6 +4,7 @@ import type { TransportLogger } from '../options/rabbitmq-transport.options.js';
 import type { ConfirmPublisher } from '../publishing/confirm.publisher.js';
 import { deadLetterQueueName, retryQueueName } from '../topology/topology.names.js';
 import { toDeadLetterPublication, toInboundMessage, toRetryPublication, type AmqpPublication } from '../wire/amqp-message.mapping.js';
+import { AckCoalescer } from './ack-coalescer.js';
 
 /** Called when the broker cancels the consumer (its queue was deleted); the transport redeclares and resubscribes. */
 export type CancelledHook = (consumer: SubscriptionConsumer) => void;
@@ -20,6 +21,7 @@ const REQUEUE_DELAY_MS = 1000;
  */
 export class SubscriptionConsumer {
   private channel: Channel | undefined;
+  private acks: AckCoalescer | undefined;
   private consumerTag: string | undefined;
   private running = 0;
   private readonly waiting: ConsumeMessage[] = [];
@@ -43,12 +45,18 @@ export class SubscriptionConsumer {
     if (this.attachedTo === connection && !force) return;
     this.attachedTo = connection;
     const previous = this.channel;
+    this.acks?.flush();
     this.channel = undefined;
     if (previous && force) await previous.close().catch(() => undefined);
     const channel = await connection.createChannel();
     channel.on('error', (error: Error) => this.logger.warn(`RabbitMQ consumer channel of ${this.subscription.name}: ${error.message}`));
     await channel.prefetch(this.subscription.prefetch);
     this.channel = channel;
+    this.acks = new AckCoalescer(channel, (error) =>
+      this.logger.warn(
+        `Could not settle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
     this.waiting.length = 0;
     this.accepting = true;
     const { consumerTag } = await channel.consume(this.subscription.name, (message) => this.onMessage(channel, message), { noAck: false });
@@ -71,11 +79,14 @@ export class SubscriptionConsumer {
   /** Waits for the deliveries in progress, including their retry/dead-letter publishes and acks. */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.acks?.flush();
   }
 
   async close(): Promise<void> {
     const channel = this.channel;
+    this.acks?.flush();
     this.channel = undefined;
+    this.acks = undefined;
     this.attachedTo = undefined;
     if (channel) await channel.close().catch(() => undefined);
   }
@@ -91,6 +102,7 @@ export class SubscriptionConsumer {
       return;
     }
     if (channel !== this.channel || !this.accepting) return; // a stale channel's message is redelivered by the broker
+    this.acks?.received(message);
     this.waiting.push(message);
     this.startNext(channel);
   }
@@ -105,7 +117,7 @@ export class SubscriptionConsumer {
           this.logger.error(
             `Could not handle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
           );
-          this.settle(channel, () => channel.nack(message, false, true));
+          this.settle(channel, (acks) => acks.requeue(message));
         })
         .finally(() => {
           this.running--;
@@ -137,11 +149,11 @@ export class SubscriptionConsumer {
           `Could not store the ${outcome.kind} copy of a message from ${this.subscription.name} (${error instanceof Error ? error.message : String(error)}); giving it back to the queue`,
         );
         await new Promise((resolve) => setTimeout(resolve, REQUEUE_DELAY_MS));
-        this.settle(channel, () => channel.nack(message, false, true));
+        this.settle(channel, (acks) => acks.requeue(message));
         return;
       }
     }
-    this.settle(channel, () => channel.ack(message));
+    this.settle(channel, (acks) => acks.ack(message));
   }
 
   private copyFor(message: ConsumeMessage, attempt: number, outcome: DeliveryOutcome): AmqpPublication | undefined {
@@ -159,14 +171,8 @@ export class SubscriptionConsumer {
   }
 
   /** Acks or nacks unless the channel died meanwhile: then the broker redelivers, which the inbox absorbs. */
-  private settle(channel: Channel, action: () => void): void {
-    if (channel !== this.channel) return;
-    try {
-      action();
-    } catch (error) {
-      this.logger.warn(
-        `Could not settle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  private settle(channel: Channel, action: (acks: AckCoalescer) => void): void {
+    if (channel !== this.channel || !this.acks) return;
+    action(this.acks);
   }
 }
