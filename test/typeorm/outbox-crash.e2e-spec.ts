@@ -1,5 +1,5 @@
 import { createEnvelope, eventually, type Envelope } from '@tidings/core';
-import { RabbitMqTransport } from '@tidings/rabbitmq';
+import { deadLetterQueueName, RabbitMqTransport, retryQueueName } from '@tidings/rabbitmq';
 import { TypeOrmInboxStore, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { connect } from 'amqplib';
 import type { DataSource } from 'typeorm';
@@ -47,7 +47,9 @@ describe('Outbox and inbox when processes are killed (real RabbitMQ and PostgreS
   afterAll(async () => {
     await Promise.all(children.map((c) => c.kill()));
     const raw = await connect(RABBITMQ_URL);
-    await removeTopology(raw, transports, exchange, [`${prefix}drained`, `${prefix}killed`]);
+    // The killed child's queues too: it cannot say what it declared.
+    const killed = `${prefix}killed`;
+    await removeTopology(raw, transports, exchange, [`${prefix}drained`, killed, deadLetterQueueName(killed), retryQueueName(killed, 50)]);
     await raw.close();
     await db.dispose();
   });
