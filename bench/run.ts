@@ -1,6 +1,6 @@
 /**
  * The RabbitMQ transport, outbox and projection replay benchmark: `npm run bench` (full, several minutes) or `npm run bench:smoke`
- * (every scenario once on a few messages). Prints tables on stdout, progress on stderr, and writes the figures with
+ * (every scenario once on a few messages). `--only consume-inbox` runs the idempotent consumers (inbox) alone. Prints tables on stdout, progress on stderr, and writes the figures with
  * the machine they were measured on to bench/results/<timestamp>.json. Never part of `npm test` or CI.
  *
  * Options: --smoke, --runs N, --messages N (publish and consume), --queue quorum|classic, --only TEXT
@@ -20,6 +20,7 @@ import { producerScenario } from './outbox/producer.scenario.js';
 import { relayScenario } from './outbox/relay.scenario.js';
 import { BenchBroker, type QueueType } from './rabbitmq/broker.js';
 import { consumeScenario } from './rabbitmq/consume.scenario.js';
+import { consumeInboxScenario } from './inbox/consume-inbox.scenario.js';
 import { replayScenario } from './projection/replay.scenario.js';
 import { publishScenario } from './rabbitmq/publish.scenario.js';
 import { variantId, type BenchContext, type BenchOptions, type LatencyRun, type VariantResult } from './rabbitmq/scenario.js';
@@ -119,7 +120,7 @@ const rateCells = (r: Row): string[] => [
 
 /** The tables on stdout: RabbitMQ transport, outbox throughput, outbox latency (each only if it has rows). */
 function printTables(rows: readonly Row[]): void {
-  const transport = rows.filter((r) => r.scenario === 'publish' || r.scenario === 'consume');
+  const transport = rows.filter((r) => r.scenario === 'publish' || r.scenario === 'consume' || r.scenario === 'consume-inbox');
   const throughput = rows.filter((r) => r.scenario === 'outbox-relay' || r.scenario === 'outbox-produce');
   const latency = rows.filter((r) => r.scenario === 'outbox-latency');
   const replay = rows.filter((r) => r.scenario === 'projection-replay');
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
   try {
     results.push(...(await publishScenario(context)));
     results.push(...(await consumeScenario(context)));
+    results.push(...(await consumeInboxScenario(context)));
     results.push(...(await relayScenario(context)));
     results.push(...(await producerScenario(context)));
     results.push(...(await latencyScenario(context)));
@@ -278,7 +280,9 @@ async function main(): Promise<void> {
   }
   const rows = rowsOf(results);
   printTables(rows);
-  const postgresql = rows.some((r) => r.scenario.startsWith('outbox') || r.scenario === 'projection-replay')
+  const postgresql = rows.some(
+    (r) => r.scenario.startsWith('outbox') || r.scenario === 'projection-replay' || r.scenario === 'consume-inbox',
+  )
     ? await postgresVersion()
     : undefined;
   const finishedAt = new Date();

@@ -1,5 +1,5 @@
 import type { Envelope } from '@tidings/core';
-import { createOutboxMigration, outboxTable, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createInboxMigration, createOutboxMigration, outboxTable, TypeOrmOutboxStore } from '@tidings/typeorm';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
@@ -84,6 +84,26 @@ export class BenchDatabase {
     }
     const names = outboxTable({ schema: this.schema, table });
     return { schema: this.schema, table, qualified: names.qualified, channel: names.channel };
+  }
+
+  /** A fresh inbox table, made by `createInboxMigration`; returns its table name (in {@link schema}). */
+  async createInbox(label: string): Promise<string> {
+    const table = `${label}_${++this.counter}`;
+    const Migration = createInboxMigration({ schema: this.schema, table });
+    const runner = this.admin.createQueryRunner();
+    try {
+      await new Migration().up(runner);
+    } finally {
+      await runner.release();
+    }
+    return table;
+  }
+
+  /** A fresh table for a consumer's effects: one row per handled message, no uniqueness (a doubled effect shows). */
+  async createEffects(): Promise<string> {
+    const qualified = `"${this.schema}"."effects_${++this.counter}"`;
+    await this.admin.query(`CREATE TABLE ${qualified} (message_id text NOT NULL, order_id text NOT NULL, customer_id text NOT NULL)`);
+    return qualified;
   }
 
   /** A fresh business table: what the application writes in the same transaction as its outbox rows. */

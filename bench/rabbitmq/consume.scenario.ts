@@ -1,9 +1,9 @@
-import { HandlerPipeline, TopicPattern, type DeliveryReport } from '@tidings/core';
+import { HandlerPipeline, TopicPattern, type DeliveryReport, type HandlerPipelineOptions } from '@tidings/core';
 import { RabbitMqTransport } from '@tidings/rabbitmq';
 import { startClock, thousands, type Measurement } from '../support/stats.js';
 import { publishPipelined, RABBITMQ_URL, silentLogger, withTimeout, type BenchBroker, type QueueType } from './broker.js';
 import { envelopes, EVENT_TYPE, handWritten, noopHandler } from './payload.js';
-import { noRuns, orderOfRun, record, variantId, type BenchContext, type VariantResult } from './scenario.js';
+import { noRuns, orderOfRun, record, variantId, type BenchContext, type ScenarioName, type VariantResult } from './scenario.js';
 
 const PREFETCH = 100;
 const CONCURRENCY = 100;
@@ -16,7 +16,8 @@ const SETTLE_MS = 500;
 const ACK_GRACE_MS = 500;
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface ConsumeVariant {
+/** A way of consuming a pre-filled queue, measured against the others on the same queue state. */
+export interface ConsumeVariant {
   readonly variant: string;
   readonly label: string;
   readonly side: 'raw' | 'tidings';
@@ -24,7 +25,7 @@ interface ConsumeVariant {
   consume(broker: BenchBroker, queue: string, queueType: QueueType, n: number): Promise<Measurement>;
 }
 
-const raw: ConsumeVariant = {
+export const raw: ConsumeVariant = {
   variant: 'raw',
   label: `raw amqplib, manual ack, prefetch ${PREFETCH}`,
   side: 'raw',
@@ -59,12 +60,17 @@ const raw: ConsumeVariant = {
   },
 };
 
-const subscriptionOf = (queue: string) => ({
+/** Flow control of a Tidings consumer: what the broker pushes, and what runs at once. */
+export interface ConsumerFlow {
+  readonly prefetch: number;
+  readonly concurrency: number;
+}
+
+const subscriptionOf = (queue: string, flow: ConsumerFlow = { prefetch: PREFETCH, concurrency: CONCURRENCY }) => ({
   name: queue,
   service: 'bench',
   patterns: [TopicPattern.parse(EVENT_TYPE)],
-  prefetch: PREFETCH,
-  concurrency: CONCURRENCY,
+  ...flow,
   retryTiersMs: [1000],
 });
 
@@ -97,39 +103,51 @@ async function declareLikeTidings(broker: BenchBroker, queue: string, queueType:
   }
 }
 
+/**
+ * Consumes `n` messages through the Tidings transport and a pipeline built from `pipeline`; measures from subscribing
+ * until the last delivery settled (its ack goes out in the same turn of the event loop). Fails if one was not acked.
+ */
+export async function consumeThroughPipeline(
+  broker: BenchBroker,
+  queue: string,
+  queueType: QueueType,
+  n: number,
+  pipeline: Omit<HandlerPipelineOptions, 'subscription' | 'onSettled'>,
+  flow?: ConsumerFlow,
+): Promise<Measurement> {
+  const transport = transportFor(broker, queueType);
+  await transport.start();
+  let settled = 0;
+  let failure: DeliveryReport | undefined;
+  let allSettled!: () => void;
+  const done = new Promise<void>((resolve) => (allSettled = resolve));
+  const handlers = new HandlerPipeline({
+    ...pipeline,
+    subscription: queue,
+    onSettled: (report) => {
+      if (report.outcome.kind !== 'ack') failure ??= report;
+      if (++settled === n) setImmediate(allSettled);
+    },
+  });
+  try {
+    const stop = startClock();
+    await transport.subscribe(subscriptionOf(queue, flow), handlers.deliver);
+    await done;
+    const measurement = stop();
+    await pause(ACK_GRACE_MS);
+    if (failure) throw new Error(`a delivery was not acked: ${JSON.stringify(failure.outcome)}`);
+    return measurement;
+  } finally {
+    await transport.stop();
+    track(broker, transport);
+  }
+}
+
 const tidings: ConsumeVariant = {
   variant: 'tidings',
   label: `tidings, no-op handler, prefetch ${PREFETCH}, concurrency ${CONCURRENCY}`,
   side: 'tidings',
-  async consume(broker, queue, queueType, n) {
-    const transport = transportFor(broker, queueType);
-    await transport.start();
-    let settled = 0;
-    let failure: DeliveryReport | undefined;
-    let allSettled!: () => void;
-    const done = new Promise<void>((resolve) => (allSettled = resolve));
-    const pipeline = new HandlerPipeline({
-      subscription: queue,
-      handlers: [noopHandler],
-      onSettled: (report) => {
-        if (report.outcome.kind !== 'ack') failure ??= report;
-        // The transport acks right after the outcome, in the same turn of the event loop.
-        if (++settled === n) setImmediate(allSettled);
-      },
-    });
-    try {
-      const stop = startClock();
-      await transport.subscribe(subscriptionOf(queue), pipeline.deliver);
-      await done;
-      const measurement = stop();
-      await pause(ACK_GRACE_MS);
-      if (failure) throw new Error(`a delivery was not acked: ${JSON.stringify(failure.outcome)}`);
-      return measurement;
-    } finally {
-      await transport.stop();
-      track(broker, transport);
-    }
-  },
+  consume: (broker, queue, queueType, n) => consumeThroughPipeline(broker, queue, queueType, n, { handlers: [noopHandler] }),
 };
 
 /**
@@ -137,22 +155,30 @@ const tidings: ConsumeVariant = {
  * pipelined publisher). Every measured run consumes a fresh queue filled the same way, so raw and Tidings see
  * the same queue state; the order alternates between runs.
  */
-export async function consumeScenario({ broker, options, progress }: BenchContext): Promise<VariantResult[]> {
+export const consumeScenario = (context: BenchContext): Promise<VariantResult[]> => consumeVariants(context, 'consume', [raw, tidings]);
+
+/**
+ * Runs `variants` as scenario `scenario`: per queue type, a warm-up round then the measured runs, each variant on a
+ * fresh queue filled the same way, in alternating order.
+ */
+export async function consumeVariants(
+  { broker, options, progress }: BenchContext,
+  scenario: ScenarioName,
+  variants: readonly ConsumeVariant[],
+): Promise<VariantResult[]> {
   const results: VariantResult[] = [];
   const filler = await broker.connect('filler');
   const channel = await filler.createConfirmChannel();
   try {
     for (const queueType of options.queueTypes) {
-      const chosen = [raw, tidings].filter(
-        (v) => !options.only || variantId({ scenario: 'consume', queueType, ...v }).includes(options.only),
-      );
+      const chosen = variants.filter((v) => !options.only || variantId({ scenario, queueType, ...v }).includes(options.only));
       if (chosen.length === 0) continue;
       const measured = new Map(chosen.map((v) => [v, noRuns()]));
       for (let run = -1; run < options.runs; run++) {
         for (const v of orderOfRun(chosen, run)) {
           const n = run < 0 ? options.warmupMessages : options.consumeMessages;
-          const what = `consume ${queueType} ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
-          const queue = broker.name(`consume-${queueType}`);
+          const what = `${scenario} ${queueType} ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
+          const queue = broker.name(`${scenario}-${queueType}`);
           await declareLikeTidings(broker, queue, queueType);
           try {
             progress.step(`${what}: filling ${thousands(n)} msgs`);
@@ -175,7 +201,7 @@ export async function consumeScenario({ broker, options, progress }: BenchContex
       }
       for (const [v, runs] of measured)
         results.push({
-          scenario: 'consume',
+          scenario,
           queueType,
           variant: v.variant,
           label: v.label,

@@ -41,7 +41,8 @@ export interface BenchContext {
 }
 
 /** The scenarios of the RabbitMQ transport (`publish`, `consume`), of the outbox, and of projections. */
-export type ScenarioName = 'publish' | 'consume' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency' | 'projection-replay';
+export type ScenarioName =
+  'publish' | 'consume' | 'consume-inbox' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency' | 'projection-replay';
 
 /** Commit-to-handler latencies of one run, in milliseconds. */
 export interface LatencyRun {

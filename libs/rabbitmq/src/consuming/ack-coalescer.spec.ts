@@ -26,18 +26,49 @@ describe('AckCoalescer', () => {
     expect(frames).toEqual(['ack ≤4']);
   });
 
-  it('never covers a delivery still in progress: acks past it go one by one', async () => {
+  it('never covers a delivery still in progress: acks above it wait for it, then go out in one multiple-ack', async () => {
     const { channel, frames } = recordingChannel();
     const acks = new AckCoalescer(channel, () => undefined);
     const messages = [1, 2, 3, 4, 5].map(delivery);
     for (const m of messages) acks.received(m);
     for (const tag of [1, 2, 4, 5]) acks.ack(messages[tag - 1]!);
     await turn();
-    expect(frames).toEqual(['ack ≤2', 'ack 4', 'ack 5']);
+    expect(frames).toEqual(['ack ≤2']);
     acks.ack(messages[2]!);
     await turn();
-    // Every delivery below 3 is settled, so a multiple-ack up to 3 covers just 3.
-    expect(frames.slice(3)).toEqual(['ack ≤3']);
+    expect(frames).toEqual(['ack ≤2', 'ack ≤5']);
+  });
+
+  it('sends a held ack alone once it has waited long enough, so a slow delivery never stalls the others', async () => {
+    const { channel, frames } = recordingChannel();
+    let now = 0;
+    const acks = new AckCoalescer(
+      channel,
+      () => undefined,
+      () => now,
+    );
+    const messages = [1, 2, 3].map(delivery);
+    for (const m of messages) acks.received(m);
+    acks.ack(messages[1]!);
+    acks.ack(messages[2]!);
+    await turn();
+    expect(frames).toEqual([]);
+    now = 25;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(frames).toEqual(['ack 2', 'ack 3']);
+    acks.ack(messages[0]!);
+    await turn();
+    expect(frames).toEqual(['ack 2', 'ack 3', 'ack ≤1']);
+  });
+
+  it('sends every held ack when the channel is about to close', () => {
+    const { channel, frames } = recordingChannel();
+    const acks = new AckCoalescer(channel, () => undefined);
+    const messages = [1, 2].map(delivery);
+    for (const m of messages) acks.received(m);
+    acks.ack(messages[1]!);
+    acks.flush(true);
+    expect(frames).toEqual(['ack 2']);
   });
 
   it('nacks at once, and a nacked delivery no longer holds back the multiple-ack', async () => {

@@ -1,22 +1,30 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 
+/** How long an ack may wait for the deliveries below it to settle, so that one multiple-ack covers them all. */
+const HOLD_MS = 20;
+
 /**
- * Acks a channel's deliveries in as few frames as it can: acks requested in one turn of the event loop go out together
- * at its end, as one multiple-ack up to the highest tag below which every delivery is being acked, then one ack for
- * each of the rest. Group commit settles whole groups at once, so under load most acks become one frame; the broker,
- * the busiest part of the system, processes one frame instead of dozens. A tag below an unsettled delivery is never
- * covered by a multiple-ack, so nothing is acked that was not handled.
+ * Acks a channel's deliveries in as few frames as it can. Acks requested in one turn of the event loop go out at its
+ * end as one multiple-ack up to the highest tag below which every delivery is being acked. An ack above a delivery
+ * still in progress (a later group that committed before an earlier one) is held for up to {@link HOLD_MS}, so the
+ * earlier group's multiple-ack covers it too; past that it goes out alone, so a slow delivery never stalls the rest.
+ * Group commit settles whole groups at once, so under load most acks become one frame: the broker, the busiest part of
+ * the system, reads one frame instead of dozens, and this process makes one write instead of dozens. A multiple-ack
+ * never covers an unsettled delivery, so nothing is acked that was not handled.
  */
 export class AckCoalescer {
-  /** Deliveries received on the channel and not yet acked or nacked, by tag. */
+  /** Deliveries received on the channel and not yet acked or nacked, in delivery (tag) order. */
   private readonly unsettled = new Map<number, ConsumeMessage>();
-  private requested: ConsumeMessage[] = [];
+  /** Acks asked for and not yet sent, with when they were asked for. */
+  private readonly requested = new Map<number, number>();
   private flushing: ReturnType<typeof setImmediate> | undefined;
+  private holding: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly channel: Channel,
     /** Reports a failure to write a frame (the channel closed meanwhile: the broker redelivers, the inbox absorbs it). */
     private readonly onError: (error: unknown) => void,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Records a delivery received on the channel. */
@@ -24,9 +32,9 @@ export class AckCoalescer {
     this.unsettled.set(message.fields.deliveryTag, message);
   }
 
-  /** Acks `message` at the end of this turn of the event loop. */
+  /** Acks `message` at the end of this turn of the event loop, or with the deliveries below it. */
   ack(message: ConsumeMessage): void {
-    this.requested.push(message);
+    this.requested.set(message.fields.deliveryTag, this.now());
     this.flushing ??= setImmediate(() => this.flush());
   }
 
@@ -34,36 +42,49 @@ export class AckCoalescer {
   requeue(message: ConsumeMessage): void {
     this.unsettled.delete(message.fields.deliveryTag);
     this.write(() => this.channel.nack(message, false, true));
+    // It may have been the gap that held acks above it back.
+    this.flushing ??= setImmediate(() => this.flush());
   }
 
-  /** Sends the acks requested so far; called at the end of the turn, and before the channel closes. */
-  flush(): void {
+  /** Sends the acks that can go as one multiple-ack, and those held long enough; `all` sends every one (closing). */
+  flush(all = false): void {
     clearImmediate(this.flushing);
+    clearTimeout(this.holding);
     this.flushing = undefined;
-    if (this.requested.length === 0) return;
-    const acking = new Set(this.requested.map((message) => message.fields.deliveryTag));
-    this.requested = [];
-    const tags = [...this.unsettled.keys()].sort((a, b) => a - b);
+    this.holding = undefined;
+    if (this.requested.size === 0) return;
     let upTo: ConsumeMessage | undefined;
-    for (const tag of tags) {
-      if (!acking.has(tag)) break;
-      upTo = this.unsettled.get(tag);
+    for (const [tag, message] of this.unsettled) {
+      if (!this.requested.has(tag)) break;
+      upTo = message;
     }
     if (upTo) {
       const last = upTo.fields.deliveryTag;
-      for (const tag of tags) {
+      for (const tag of this.unsettled.keys()) {
         if (tag > last) break;
         this.unsettled.delete(tag);
-        acking.delete(tag);
+        this.requested.delete(tag);
       }
       const multiple = upTo;
       this.write(() => this.channel.ack(multiple, true));
     }
-    for (const tag of acking) {
+    const now = this.now();
+    let nextDue = Infinity;
+    for (const [tag, since] of this.requested) {
       const message = this.unsettled.get(tag);
-      if (!message) continue;
-      this.unsettled.delete(tag);
-      this.write(() => this.channel.ack(message));
+      if (!message) {
+        this.requested.delete(tag);
+      } else if (all || now - since >= HOLD_MS) {
+        this.unsettled.delete(tag);
+        this.requested.delete(tag);
+        this.write(() => this.channel.ack(message));
+      } else {
+        nextDue = Math.min(nextDue, since + HOLD_MS);
+      }
+    }
+    if (nextDue !== Infinity) {
+      this.holding = setTimeout(() => this.flush(), Math.max(0, nextDue - now));
+      this.holding.unref();
     }
   }
 

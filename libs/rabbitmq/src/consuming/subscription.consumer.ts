@@ -45,7 +45,7 @@ export class SubscriptionConsumer {
     if (this.attachedTo === connection && !force) return;
     this.attachedTo = connection;
     const previous = this.channel;
-    this.acks?.flush();
+    this.acks?.flush(true);
     this.channel = undefined;
     if (previous && force) await previous.close().catch(() => undefined);
     const channel = await connection.createChannel();
@@ -79,12 +79,12 @@ export class SubscriptionConsumer {
   /** Waits for the deliveries in progress, including their retry/dead-letter publishes and acks. */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    this.acks?.flush();
+    this.acks?.flush(true);
   }
 
   async close(): Promise<void> {
     const channel = this.channel;
-    this.acks?.flush();
+    this.acks?.flush(true);
     this.channel = undefined;
     this.acks = undefined;
     this.attachedTo = undefined;

@@ -1,0 +1,177 @@
+import {
+  DEFAULT_GROUP_COMMIT,
+  ErrorClassifier,
+  getEventDefinition,
+  groupHoldingCapacity,
+  RetryPolicy,
+  type BatchedEvent,
+  type EventContext,
+  type HandlerBinding,
+  type ResolvedGroupCommitOptions,
+} from '@tidings/core';
+import { TypeOrmInboxStore } from '@tidings/typeorm';
+import { BenchDatabase } from '../outbox/database.js';
+import type { BenchBroker, QueueType } from '../rabbitmq/broker.js';
+import { consumeThroughPipeline, consumeVariants, raw, type ConsumeVariant } from '../rabbitmq/consume.scenario.js';
+import { OrderPlaced } from '../rabbitmq/payload.js';
+import { variantId, type BenchContext, type VariantResult } from '../rabbitmq/scenario.js';
+import type { Measurement } from '../support/stats.js';
+import { rawGroupedInbox } from './raw-grouped-inbox.js';
+
+/** Connections of the consumer's pool: a service's usual pool, enough for 16 transactions at once per message. */
+const POOL_SIZE = 16;
+const PER_MESSAGE_FLOW = { prefetch: 100, concurrency: POOL_SIZE };
+const BATCH_SIZE = 100;
+const VARIANTS = ['raw', 'raw-grouped-inbox', 'per-message', 'group-commit', 'batch-handler'] as const;
+
+/** Where one run writes: a fresh inbox table and effects table, so no run inherits another's rows. */
+interface RunTables {
+  readonly inbox: TypeOrmInboxStore;
+  readonly inboxTable: string;
+  readonly effects: string;
+}
+
+/**
+ * Idempotent consumers on PostgreSQL, all with an inbox row and an effect row per message: a transaction per message,
+ * group commit (ordinary per-message handler code), a batch handler (multi-row statements), and a hand-written grouped
+ * consumer, against raw consume without a database, on the same queue state. Each Tidings run checks its effects:
+ * one per message sent, none doubled.
+ */
+export async function consumeInboxScenario(context: BenchContext): Promise<VariantResult[]> {
+  const { only, queueTypes } = context.options;
+  const ids = queueTypes.flatMap((queueType) => VARIANTS.map((variant) => variantId({ scenario: 'consume-inbox', queueType, variant })));
+  if (only && !ids.some((id) => id.includes(only))) return []; // no database for a scenario that does not run
+  const database = await BenchDatabase.open('inbox');
+  try {
+    const source = await database.dataSource(POOL_SIZE, 'inbox consumer');
+    const pool = await database.pool(4, 'raw grouped inbox');
+    const fresh = async (): Promise<RunTables> => {
+      const inboxTable = await database.createInbox('inbox');
+      await database.checkpoint();
+      return {
+        inbox: new TypeOrmInboxStore(source, { schema: database.schema, table: inboxTable }),
+        inboxTable,
+        effects: await database.createEffects(),
+      };
+    };
+    /** Runs `consume` on fresh tables, then checks that every message has exactly one effect. */
+    const checked =
+      (consume: (tables: RunTables, broker: BenchBroker, queue: string, queueType: QueueType, n: number) => Promise<Measurement>) =>
+      async (broker: BenchBroker, queue: string, queueType: QueueType, n: number): Promise<Measurement> => {
+        const tables = await fresh();
+        const measurement = await consume(tables, broker, queue, queueType, n);
+        const [row] = await database.query<{ effects: number; distinct: number }>(
+          `SELECT count(*)::int AS effects, count(DISTINCT message_id)::int AS distinct FROM ${tables.effects}`,
+        );
+        if (row?.effects !== n || row.distinct !== n) throw new Error(`${n} messages sent, effects ${JSON.stringify(row)}`);
+        await database.dropTable(tables.effects);
+        await database.dropTable(`"${database.schema}"."${tables.inboxTable}"`);
+        return measurement;
+      };
+    const variants: ConsumeVariant[] = [
+      raw,
+      {
+        variant: 'raw-grouped-inbox',
+        label: `raw amqplib + pg, up to ${BATCH_SIZE} per transaction, multi-row inserts, one multiple-ack`,
+        side: 'raw',
+        consume: checked((tables, broker, queue, _type, n) =>
+          rawGroupedInbox(broker, pool, queue, n, { inbox: `"${database.schema}"."${tables.inboxTable}"`, effects: tables.effects }),
+        ),
+      },
+      {
+        variant: 'per-message',
+        label: `tidings inbox, a transaction per message, ${POOL_SIZE} at once`,
+        side: 'tidings',
+        consume: checked(({ inbox, effects }, broker, queue, queueType, n) =>
+          consumeThroughPipeline(
+            broker,
+            queue,
+            queueType,
+            n,
+            { inbox, groupCommit: false, handlers: [perMessage(inbox, effects)] },
+            PER_MESSAGE_FLOW,
+          ),
+        ),
+      },
+      groupVariant(checked, DEFAULT_GROUP_COMMIT),
+      {
+        variant: 'batch-handler',
+        label: `tidings inbox, batch handler of up to ${BATCH_SIZE}, multi-row insert`,
+        side: 'tidings',
+        consume: checked(({ inbox, effects }, broker, queue, queueType, n) => {
+          const handler: HandlerBinding = { ...perMessage(inbox, effects), batch: { size: BATCH_SIZE, handle: batchOf(inbox, effects) } };
+          const capacity = groupHoldingCapacity({ ...DEFAULT_GROUP_COMMIT, maxMessages: BATCH_SIZE });
+          return consumeThroughPipeline(
+            broker,
+            queue,
+            queueType,
+            n,
+            { inbox, handlers: [handler] },
+            { prefetch: capacity, concurrency: capacity },
+          );
+        }),
+      },
+    ];
+    return await consumeVariants(context, 'consume-inbox', variants);
+  } finally {
+    await database.dispose();
+  }
+}
+
+type Checked = (
+  consume: (tables: RunTables, broker: BenchBroker, queue: string, queueType: QueueType, n: number) => Promise<Measurement>,
+) => ConsumeVariant['consume'];
+
+function groupVariant(checked: Checked, group: ResolvedGroupCommitOptions): ConsumeVariant {
+  const capacity = groupHoldingCapacity(group);
+  return {
+    variant: 'group-commit',
+    label: `tidings inbox, group commit (${group.maxMessages} per group, ${group.groupsInFlight} in flight), per-message handler`,
+    side: 'tidings',
+    consume: checked(({ inbox, effects }, broker, queue, queueType, n) =>
+      consumeThroughPipeline(
+        broker,
+        queue,
+        queueType,
+        n,
+        { inbox, groupCommit: group, handlers: [perMessage(inbox, effects)] },
+        {
+          prefetch: capacity,
+          concurrency: capacity,
+        },
+      ),
+    ),
+  };
+}
+
+/** Ordinary handler code: one insert per event, in the delivery's transaction. */
+const perMessage = (inbox: TypeOrmInboxStore, effects: string): HandlerBinding => ({
+  name: 'bench effect',
+  target: { event: getEventDefinition(OrderPlaced) },
+  handle: async (data: unknown, context: EventContext) => {
+    const order = data as OrderPlaced;
+    await inbox
+      .manager()
+      .query(`INSERT INTO ${effects} (message_id, order_id, customer_id) VALUES ($1, $2, $3)`, [
+        context.envelope.id,
+        order.orderId,
+        order.customerId,
+      ]);
+  },
+  retry: new RetryPolicy(),
+  classifier: new ErrorClassifier(),
+});
+
+/** The same effect written for a whole batch in one statement. */
+const batchOf =
+  (inbox: TypeOrmInboxStore, effects: string) =>
+  async (events: readonly BatchedEvent[]): Promise<void> => {
+    const orders = events.map((e) => e.data as OrderPlaced);
+    await inbox
+      .manager()
+      .query(`INSERT INTO ${effects} (message_id, order_id, customer_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`, [
+        events.map((e) => e.context.envelope.id),
+        orders.map((o) => o.orderId),
+        orders.map((o) => o.customerId),
+      ]);
+  };
