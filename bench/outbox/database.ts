@@ -1,7 +1,7 @@
 import type { Envelope } from '@tidings/core';
 import { createInboxMigration, createOutboxMigration, outboxTable, TypeOrmOutboxStore } from '@tidings/typeorm';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type MigrationInterface } from 'typeorm';
 
 export const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -75,13 +75,7 @@ export class BenchDatabase {
   /** A fresh outbox table, made by `createOutboxMigration`. */
   async createOutbox(label: string): Promise<BenchOutboxTable> {
     const table = `${label}_${++this.counter}`;
-    const Migration = createOutboxMigration({ schema: this.schema, table });
-    const runner = this.admin.createQueryRunner();
-    try {
-      await new Migration().up(runner);
-    } finally {
-      await runner.release();
-    }
+    await this.migrate(createOutboxMigration({ schema: this.schema, table }));
     const names = outboxTable({ schema: this.schema, table });
     return { schema: this.schema, table, qualified: names.qualified, channel: names.channel };
   }
@@ -89,14 +83,17 @@ export class BenchDatabase {
   /** A fresh inbox table, made by `createInboxMigration`; returns its table name (in {@link schema}). */
   async createInbox(label: string): Promise<string> {
     const table = `${label}_${++this.counter}`;
-    const Migration = createInboxMigration({ schema: this.schema, table });
+    await this.migrate(createInboxMigration({ schema: this.schema, table }));
+    return table;
+  }
+
+  private async migrate(Migration: new () => MigrationInterface): Promise<void> {
     const runner = this.admin.createQueryRunner();
     try {
       await new Migration().up(runner);
     } finally {
       await runner.release();
     }
-    return table;
   }
 
   /** A fresh table for a consumer's effects: one row per handled message, no uniqueness (a doubled effect shows). */

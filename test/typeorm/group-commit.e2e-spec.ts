@@ -227,7 +227,8 @@ describe('Group commit and batch handlers (real RabbitMQ and PostgreSQL)', () =>
   it('a grouped consumer SIGKILLed at random while draining 10,000 messages: 10,000 effects, 0 lost, 0 doubled', async () => {
     const queue = `${prefix}killed`;
     const child = (): NodeProcess => {
-      const started = startNodeProcess('test/typeorm/processes/grouped-consumer.process.mjs', {
+      const started = startNodeProcess('test/typeorm/processes/consumer.process.mjs', {
+        MODE: 'drain',
         POSTGRES_URL: db.url,
         SCHEMA: db.schema,
         RABBITMQ_URL,

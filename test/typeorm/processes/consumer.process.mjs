@@ -1,7 +1,10 @@
-// A transactional consumer in a process of its own, for tests that SIGKILL it after its transaction commits
-// and before the broker hears the ack. Runs on the built packages (npm run build).
-// Environment: POSTGRES_URL, SCHEMA, RABBITMQ_URL, EXCHANGE, QUEUE. After each delivery's pipeline has settled
-// (inbox row and effect committed) it prints `committed <id>` and never returns, so the message is never acked.
+// A transactional consumer in a process of its own, for tests that SIGKILL it. Runs on the built packages (npm run build).
+// Environment: POSTGRES_URL, SCHEMA, RABBITMQ_URL, EXCHANGE, QUEUE, and MODE:
+// - `hold` (default): one delivery at a time; after its pipeline has settled (inbox row and effect committed) it prints
+//   `committed <id>` and never returns, so the message is never acked: a kill lands between commit and ack.
+// - `drain`: group commit (the pipeline's default) with up to 150 deliveries in progress, acked normally: kills land at
+//   random points, before a group's commit, between the commit and the acks, while acks are in flight.
+// Prints `ready` once consuming; each handled delivery writes one effect row (no uniqueness, so a double shows).
 import { ErrorClassifier, HandlerPipeline, RetryPolicy, TopicPattern } from '@tidings/core';
 import { RabbitMqTransport } from '@tidings/rabbitmq';
 import { TypeOrmInboxStore } from '@tidings/typeorm';
@@ -15,7 +18,8 @@ const env = (name) => {
 const schema = env('SCHEMA');
 const silent = { log: () => undefined, warn: () => undefined, error: (m) => process.stderr.write(`${m}\n`) };
 
-const dataSource = new DataSource({ type: 'postgres', url: env('POSTGRES_URL'), schema, poolSize: 2 });
+const drain = process.env.MODE === 'drain';
+const dataSource = new DataSource({ type: 'postgres', url: env('POSTGRES_URL'), schema, poolSize: drain ? 4 : 2 });
 await dataSource.initialize();
 const inbox = new TypeOrmInboxStore(dataSource, { schema });
 const queue = env('QUEUE');
@@ -30,9 +34,10 @@ const pipeline = new HandlerPipeline({
       handle: async (data, context) => {
         await inbox
           .manager()
-          .query(`INSERT INTO "${schema}".effects (consumer, message_id, partition_key, seq) VALUES ($1, $2, NULL, $3)`, [
+          .query(`INSERT INTO "${schema}".effects (consumer, message_id, partition_key, seq) VALUES ($1, $2, $3, $4)`, [
             queue,
             context.envelope.id,
+            context.envelope.partitionkey ?? null,
             data.seq ?? null,
           ]);
       },
@@ -48,7 +53,9 @@ const transport = new RabbitMqTransport({
   connectionName: 'consumer.process',
 });
 await transport.start();
-await transport.subscribe({ name: queue, patterns: [pattern], prefetch: 1, concurrency: 1, retryTiersMs: [50] }, async (message) => {
+const flow = drain ? { prefetch: 150, concurrency: 150 } : { prefetch: 1, concurrency: 1 };
+await transport.subscribe({ name: queue, patterns: [pattern], ...flow, retryTiersMs: [50] }, async (message) => {
+  if (drain) return pipeline.deliver(message);
   await pipeline.deliver(message);
   process.stdout.write(`committed ${message.attributes.id}\n`);
   return new Promise(() => undefined);

@@ -26,12 +26,18 @@ const toView = (row: NotificationRow): NotificationView => ({
 export class NotificationRows {
   constructor(@Inject(SERVICE_SCHEMA) private readonly schema: string) {}
 
-  /** Records who asked; a second copy of the same question (a replay) changes nothing it should not. */
-  async upsertAsker(manager: EntityManager, asker: Asker): Promise<void> {
+  /**
+   * Records who asked each question, in one statement for the lot. A question listed twice keeps its last copy (one
+   * `INSERT ... ON CONFLICT` may not touch a row twice), and a replayed question changes nothing it should not.
+   */
+  async upsertAskers(manager: EntityManager, askers: readonly Asker[]): Promise<void> {
+    const latest = [...new Map(askers.map((asker) => [asker.questionId, asker])).values()];
+    if (latest.length === 0) return;
     await manager.query(
-      `INSERT INTO "${this.schema}".askers (question_id, asker_id, title) VALUES ($1, $2, $3)
+      `INSERT INTO "${this.schema}".askers (question_id, asker_id, title)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
        ON CONFLICT (question_id) DO UPDATE SET asker_id = EXCLUDED.asker_id, title = EXCLUDED.title`,
-      [asker.questionId, asker.askerId, asker.title],
+      [latest.map((a) => a.questionId), latest.map((a) => a.askerId), latest.map((a) => a.title)],
     );
   }
 

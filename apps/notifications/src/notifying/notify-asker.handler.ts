@@ -27,6 +27,9 @@ export class NotifyAsker {
    * before the commit, both rows roll back, the broker redelivers, and the asker gets a second push: pushes are
    * at-least-once. That is why the push carries the answer id as its collapse key (real providers fold repeats),
    * and why the row is keyed by answer id: however many pushes, one notification is listed per answer.
+   *
+   * The subscription uses group commit (the default): answers that arrive together share one transaction, each in its
+   * own savepoint, so a push that fails rolls back only its own answer. The handler code is the same either way.
    */
   @OnEvent(AnswerAdded, { subscription: 'answers', transactional: true })
   async onAnswerAdded(answer: AnswerAdded): Promise<void> {
