@@ -8,7 +8,12 @@ import type { DeliveryOutcome } from '../transport/delivery-outcome.js';
 import type { InboundMessage } from '../transport/transport-message.js';
 import type { DeliveryContext, PipelineStep } from './delivery.context.js';
 import type { HandlerBinding } from './handler-binding.js';
-import { DEFAULT_GROUP_COMMIT, resolveGroupCommitOptions, type GroupCommitOptions } from './group/group-commit.options.js';
+import {
+  DEFAULT_GROUP_COMMIT,
+  resolveBatchOptions,
+  resolveGroupCommitOptions,
+  type GroupCommitOptions,
+} from './group/group-commit.options.js';
 import { InboxGroupCommit } from './group/inbox-group-commit.js';
 import type { InboxStore } from './inbox.store.js';
 import { batchStep } from './steps/batch.step.js';
@@ -100,9 +105,8 @@ export class HandlerPipeline {
           { subscription },
         );
       }
-      const { handle, size = 100, ...timing } = batched.batch;
-      const options = resolveGroupCommitOptions({ ...timing, maxMessages: size }, where);
-      return [...middleware, batchStep(new InboxGroupCommit(inbox as Required<InboxStore>, subscription, options, handle))];
+      const options = resolveBatchOptions(batched.batch, where);
+      return [...middleware, batchStep(new InboxGroupCommit(inbox as Required<InboxStore>, subscription, options, batched.batch.handle))];
     }
     if (!inbox) return [...middleware, invokeStep];
     const grouping = this.options.groupCommit ?? {};

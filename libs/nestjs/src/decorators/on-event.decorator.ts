@@ -44,9 +44,6 @@ export interface OnEventBatchOptions extends Omit<GroupCommitOptions, 'maxMessag
   readonly size?: number;
 }
 
-/** Default {@link OnEventBatchOptions.size}. */
-export const DEFAULT_BATCH_SIZE = 100;
-
 /** What `@OnEvent` records on a method: the event class or topic patterns, and options. */
 export interface OnEventMetadata {
   readonly event: EventClass | readonly string[];

@@ -3,6 +3,7 @@ import {
   ErrorClassifier,
   findEventDefinition,
   groupHoldingCapacity,
+  resolveBatchOptions,
   resolveGroupCommitOptions,
   RetryPolicy,
   TopicPattern,
@@ -13,7 +14,7 @@ import {
 } from '@tidings/core';
 import { DEFAULT_CONCURRENCY, DEFAULT_PREFETCH, type ResolvedSubscriptionDefaults } from '../module/event-bus.options.js';
 import { checkFlowControl, NAME_FORMAT } from '../module/options.validation.js';
-import { DEFAULT_BATCH_SIZE, type OnEventOptions } from '../decorators/on-event.decorator.js';
+import type { OnEventOptions } from '../decorators/on-event.decorator.js';
 import type { HandlerDescriptor } from './handler.descriptor.js';
 
 /** One subscription to open: the transport's view and the handlers sharing it. */
@@ -142,8 +143,8 @@ function grouping(
         { subscription: queue, handler: batched.name },
       );
     }
-    const { size = DEFAULT_BATCH_SIZE, ...timing } = batched.options.batch;
-    return forHandler(batched.name, () => resolveGroupCommitOptions({ ...timing, maxMessages: size }, `@OnEvent option 'batch'`));
+    const batch = batched.options.batch;
+    return forHandler(batched.name, () => resolveBatchOptions(batch, `@OnEvent option 'batch'`));
   }
   if (!transactional || !inbox.groups) return false;
   const chosen = agreed(queue, 'groupCommit', group) ?? defaults.groupCommit;

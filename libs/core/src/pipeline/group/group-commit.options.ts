@@ -26,6 +26,9 @@ export type ResolvedGroupCommitOptions = Required<GroupCommitOptions>;
 /** Defaults of {@link GroupCommitOptions}. */
 export const DEFAULT_GROUP_COMMIT: ResolvedGroupCommitOptions = { maxMessages: 50, maxWaitMs: 0, groupsInFlight: 2 };
 
+/** Default size of a batch handler's batches: no savepoints, so above the group-commit default. */
+export const DEFAULT_BATCH_SIZE = 100;
+
 /** Applies the defaults and checks the values; `where` names the option in error messages. */
 export function resolveGroupCommitOptions(
   options: GroupCommitOptions,
@@ -47,6 +50,18 @@ export function resolveGroupCommitOptions(
   if (!Number.isInteger(resolved.groupsInFlight) || resolved.groupsInFlight < 1) fail('groupsInFlight', 'a whole number from 1');
   if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) fail('maxWaitMs', 'a number of milliseconds from 0');
   return resolved;
+}
+
+/** The grouping of a batch handler's batches: `size` is its `maxMessages`; checked under the name users wrote. */
+export function resolveBatchOptions(
+  batch: { readonly size?: number } & Omit<GroupCommitOptions, 'maxMessages'>,
+  where: string,
+): ResolvedGroupCommitOptions {
+  const { size = DEFAULT_BATCH_SIZE, ...timing } = batch;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new ConfigurationError(`${where}: batch size must be a whole number from 1, got ${String(size)}`, `Fix ${where}.`, { where });
+  }
+  return resolveGroupCommitOptions({ ...timing, maxMessages: size }, where);
 }
 
 /**
