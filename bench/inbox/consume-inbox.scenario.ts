@@ -7,12 +7,13 @@ import {
   type BatchedEvent,
   type EventContext,
   type HandlerBinding,
+  type HandlerPipelineOptions,
   type ResolvedGroupCommitOptions,
 } from '@tidings/core';
 import { TransactionContext, TypeOrmInboxStore } from '@tidings/typeorm';
 import { BenchDatabase } from '../outbox/database.js';
 import type { BenchBroker, QueueType } from '../rabbitmq/broker.js';
-import { consumeThroughPipeline, consumeVariants, raw, type ConsumeVariant } from '../rabbitmq/consume.scenario.js';
+import { consumeThroughPipeline, consumeVariants, raw, type ConsumeVariant, type ConsumerFlow } from '../rabbitmq/consume.scenario.js';
 import { OrderPlaced } from '../rabbitmq/payload.js';
 import { variantId, type BenchContext, type VariantResult } from '../rabbitmq/scenario.js';
 import type { Measurement } from '../support/stats.js';
@@ -71,6 +72,20 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
         await database.dropTable(`"${database.schema}"."${tables.inboxTable}"`);
         return measurement;
       };
+    /** A Tidings consumer with the run's inbox and the pipeline `pipelineOf` gives for the run's tables. */
+    const tidings = (
+      variant: string,
+      label: string,
+      flow: ConsumerFlow,
+      pipelineOf: (tables: RunTables) => Omit<HandlerPipelineOptions, 'subscription' | 'onSettled' | 'inbox'>,
+    ): ConsumeVariant => ({
+      variant,
+      label,
+      side: 'tidings',
+      consume: checked((tables, broker, queue, queueType, n) =>
+        consumeThroughPipeline(broker, queue, queueType, n, { inbox: tables.inbox, ...pipelineOf(tables) }, flow),
+      ),
+    });
     const variants: ConsumeVariant[] = [
       raw,
       {
@@ -81,39 +96,24 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
           rawGroupedInbox(broker, pool, queue, n, { inbox: `"${database.schema}"."${tables.inboxTable}"`, effects: tables.effects }),
         ),
       },
-      {
-        variant: 'per-message',
-        label: `tidings inbox, a transaction per message, ${POOL_SIZE} at once`,
-        side: 'tidings',
-        consume: checked(({ inbox, effects }, broker, queue, queueType, n) =>
-          consumeThroughPipeline(
-            broker,
-            queue,
-            queueType,
-            n,
-            { inbox, groupCommit: false, handlers: [perMessage(inbox, effects)] },
-            PER_MESSAGE_FLOW,
-          ),
-        ),
-      },
-      groupVariant(checked, DEFAULT_GROUP_COMMIT),
-      {
-        variant: 'batch-handler',
-        label: `tidings inbox, batch handler of up to ${BATCH_SIZE}, multi-row insert`,
-        side: 'tidings',
-        consume: checked(({ inbox, effects }, broker, queue, queueType, n) => {
-          const handler: HandlerBinding = { ...perMessage(inbox, effects), batch: { size: BATCH_SIZE, handle: batchOf(inbox, effects) } };
-          const capacity = groupHoldingCapacity({ ...DEFAULT_GROUP_COMMIT, maxMessages: BATCH_SIZE });
-          return consumeThroughPipeline(
-            broker,
-            queue,
-            queueType,
-            n,
-            { inbox, handlers: [handler] },
-            { prefetch: capacity, concurrency: capacity },
-          );
+      tidings('per-message', `tidings inbox, a transaction per message, ${POOL_SIZE} at once`, PER_MESSAGE_FLOW, ({ inbox, effects }) => ({
+        groupCommit: false,
+        handlers: [perMessage(inbox, effects)],
+      })),
+      tidings(
+        'group-commit',
+        `tidings inbox, group commit (${DEFAULT_GROUP_COMMIT.maxMessages} per group, ${DEFAULT_GROUP_COMMIT.groupsInFlight} in flight), per-message handler`,
+        fillingGroups(DEFAULT_GROUP_COMMIT),
+        ({ inbox, effects }) => ({ groupCommit: DEFAULT_GROUP_COMMIT, handlers: [perMessage(inbox, effects)] }),
+      ),
+      tidings(
+        'batch-handler',
+        `tidings inbox, batch handler of up to ${BATCH_SIZE}, multi-row insert`,
+        fillingGroups({ ...DEFAULT_GROUP_COMMIT, maxMessages: BATCH_SIZE }),
+        ({ inbox, effects }) => ({
+          handlers: [{ ...perMessage(inbox, effects), batch: { size: BATCH_SIZE, handle: batchOf(inbox, effects) } }],
         }),
-      },
+      ),
     ];
     return await consumeVariants(context, 'consume-inbox', variants);
   } finally {
@@ -121,31 +121,11 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
   }
 }
 
-type Checked = (
-  consume: (tables: RunTables, broker: BenchBroker, queue: string, queueType: QueueType, n: number) => Promise<Measurement>,
-) => ConsumeVariant['consume'];
-
-function groupVariant(checked: Checked, group: ResolvedGroupCommitOptions): ConsumeVariant {
+/** Prefetch and concurrency that fill the groups committing and the one forming, as the event bus defaults them. */
+const fillingGroups = (group: ResolvedGroupCommitOptions): ConsumerFlow => {
   const capacity = groupHoldingCapacity(group);
-  return {
-    variant: 'group-commit',
-    label: `tidings inbox, group commit (${group.maxMessages} per group, ${group.groupsInFlight} in flight), per-message handler`,
-    side: 'tidings',
-    consume: checked(({ inbox, effects }, broker, queue, queueType, n) =>
-      consumeThroughPipeline(
-        broker,
-        queue,
-        queueType,
-        n,
-        { inbox, groupCommit: group, handlers: [perMessage(inbox, effects)] },
-        {
-          prefetch: capacity,
-          concurrency: capacity,
-        },
-      ),
-    ),
-  };
-}
+  return { prefetch: capacity, concurrency: capacity };
+};
 
 /** Ordinary handler code: one insert per event, in the delivery's transaction. */
 const perMessage = (inbox: TypeOrmInboxStore, effects: string): HandlerBinding => ({

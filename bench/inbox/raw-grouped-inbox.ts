@@ -1,10 +1,9 @@
 import type { ConsumeMessage } from 'amqplib';
 import type pg from 'pg';
 import type { BenchBroker } from '../rabbitmq/broker.js';
+import { ACK_GRACE_MS, pause } from '../rabbitmq/consume.scenario.js';
 import { startClock, type Measurement } from '../support/stats.js';
 
-/** Grace after the last ack before closing, as the consume scenario's (quorum queues apply acks asynchronously). */
-const ACK_GRACE_MS = 500;
 const PREFETCH = 300;
 const MAX_GROUP = 100;
 
@@ -73,7 +72,7 @@ export async function rawGroupedInbox(
     );
     await done;
     const measurement = stop();
-    await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
+    await pause(ACK_GRACE_MS);
     await channel.close();
     return measurement;
   } finally {

@@ -13,8 +13,8 @@ const SETTLE_MS = 500;
  * Wait after the last ack (the clock has stopped) before closing: RabbitMQ 3.10 applies a quorum queue's acks
  * asynchronously, and closing the channel at once gives some just-acked messages back to the queue.
  */
-const ACK_GRACE_MS = 500;
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const ACK_GRACE_MS = 500;
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A way of consuming a pre-filled queue, measured against the others on the same queue state. */
 export interface ConsumeVariant {

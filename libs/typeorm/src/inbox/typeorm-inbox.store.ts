@@ -75,7 +75,11 @@ export class TypeOrmInboxStore implements InboxStore {
 
   async runGroup(consumer: string, entries: readonly InboxGroupEntry[]): Promise<readonly InboxEntryResult[]> {
     const results = await this.transactions.begin(async (manager) => {
-      const fresh = await this.claim(manager, consumer, entries);
+      const fresh = await this.claim(
+        manager,
+        consumer,
+        entries.map((entry) => entry.messageId),
+      );
       const out: InboxEntryResult[] = [];
       let savepoint = false;
       for (const [index, entry] of entries.entries()) {
@@ -108,13 +112,7 @@ export class TypeOrmInboxStore implements InboxStore {
     work: (fresh: readonly number[]) => Promise<void>,
   ): Promise<readonly number[]> {
     const fresh = await this.transactions.begin(async (manager) => {
-      const claimed = [
-        ...(await this.claim(
-          manager,
-          consumer,
-          messageIds.map((messageId) => ({ messageId })),
-        )),
-      ].sort((a, b) => a - b);
+      const claimed = [...(await this.claim(manager, consumer, messageIds))];
       await work(claimed);
       return claimed;
     });
@@ -123,12 +121,12 @@ export class TypeOrmInboxStore implements InboxStore {
   }
 
   /**
-   * Inserts the rows of `entries` in one statement; returns the indexes of those inserted now (first occurrences). The
+   * Inserts the rows of `ids` in one statement; returns the indexes of those inserted now (first occurrences), in
+   * ascending order. The
    * ids are inserted in sorted order, so two groups claiming overlapping ids lock them in the same order and never
    * deadlock; a row another transaction holds uncommitted makes this wait, as {@link runOnce} does.
    */
-  private async claim(manager: EntityManager, consumer: string, entries: readonly { readonly messageId: string }[]): Promise<Set<number>> {
-    const ids = entries.map((entry) => entry.messageId);
+  private async claim(manager: EntityManager, consumer: string, ids: readonly string[]): Promise<Set<number>> {
     const inserted: { message_id: string }[] = await manager.query(
       `INSERT INTO ${this.table} (consumer, message_id)
        SELECT $1, id FROM (SELECT DISTINCT unnest($2::text[]) AS id) AS ids ORDER BY id

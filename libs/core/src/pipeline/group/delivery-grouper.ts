@@ -48,9 +48,10 @@ export class DeliveryGrouper<M extends GroupMember> {
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     while (this.running < this.options.groupsInFlight && this.waiting.length > 0) {
-      const { taken, oldest } = this.eligible();
-      if (taken.length === 0) return; // every waiting member's key is held: a finishing group relaunches
-      const waitedMs = this.now() - oldest;
+      const taken = this.eligible();
+      const oldest = taken[0];
+      if (!oldest) return; // every waiting member's key is held: a finishing group relaunches
+      const waitedMs = this.now() - oldest.since;
       if (taken.length < this.options.maxMessages && waitedMs < this.options.maxWaitMs) {
         this.waitTimer = setTimeout(() => this.launch(), this.options.maxWaitMs - waitedMs);
         this.waitTimer.unref(); // the consumer's connection keeps the process alive, not a group waiting for company
@@ -60,11 +61,10 @@ export class DeliveryGrouper<M extends GroupMember> {
     }
   }
 
-  /** The first `maxMessages` waiting members whose key no running group holds, in order; leaves them in `waiting`. */
-  private eligible(): { taken: Waiting<M>[]; oldest: number } {
+  /** The first `maxMessages` waiting members whose key no running group holds, oldest first; leaves them in `waiting`. */
+  private eligible(): Waiting<M>[] {
     const taken: Waiting<M>[] = [];
     const blocked = new Set<string>();
-    let oldest = Infinity;
     for (const entry of this.waiting) {
       if (taken.length === this.options.maxMessages) break;
       const key = entry.member.orderingKey;
@@ -73,9 +73,8 @@ export class DeliveryGrouper<M extends GroupMember> {
         continue;
       }
       taken.push(entry);
-      oldest = Math.min(oldest, entry.since);
     }
-    return { taken, oldest };
+    return taken;
   }
 
   private start(taken: readonly Waiting<M>[]): void {
