@@ -38,9 +38,17 @@ export class EffectLedger {
     transport: Transport,
     consumer: string,
     inbox: TypeOrmInboxStore,
-    options: { pattern?: string; concurrency?: number; prefetch?: number; afterHandled?: (envelopeId: string) => Promise<void> } = {},
+    options: {
+      pattern?: string;
+      concurrency?: number;
+      prefetch?: number;
+      /** @default 50 ms once, then the dead-letter queue */
+      retry?: RetryPolicy;
+      afterHandled?: (envelopeId: string) => Promise<void>;
+    } = {},
   ): Promise<void> {
     const pattern = TopicPattern.parse(options.pattern ?? '#');
+    const retry = options.retry ?? new RetryPolicy({ tiersMs: [50], initialDelayMs: 50, jitter: 0 });
     const handle = async (data: unknown, context: EventContext): Promise<void> => {
       const { envelope } = context;
       const seq = (data as { seq?: number }).seq ?? null;
@@ -61,7 +69,7 @@ export class EffectLedger {
           name: consumer,
           target: { patterns: [pattern] },
           handle,
-          retry: new RetryPolicy({ tiersMs: [50], initialDelayMs: 50, jitter: 0 }),
+          retry,
           classifier: new ErrorClassifier(),
         },
       ],
@@ -78,7 +86,7 @@ export class EffectLedger {
         patterns: [pattern],
         prefetch: options.prefetch ?? 50,
         concurrency: options.concurrency ?? 1,
-        retryTiersMs: [50],
+        retryTiersMs: retry.options.tiersMs,
       },
       deliver,
     );

@@ -1,7 +1,8 @@
 // A transactional consumer in a process of its own, for tests that SIGKILL it. Runs on the built packages (npm run build).
 // Environment: POSTGRES_URL, SCHEMA, RABBITMQ_URL, EXCHANGE, QUEUE, and MODE:
-// - `hold` (default): one delivery at a time; after its pipeline has settled (inbox row and effect committed) it prints
-//   `committed <id>` and never returns, so the message is never acked: a kill lands between commit and ack.
+// - `hold` (default): one delivery at a time; after the pipeline has committed the STALL_EVERY-th new delivery (default
+//   1: the first) it prints `committed <id>` and never returns, so that message is never acked: a kill lands between
+//   commit and ack. The deliveries before it, and redeliveries the inbox skips, are acked as usual.
 // - `drain`: group commit (the pipeline's default) with up to 150 deliveries in progress, acked normally: kills land at
 //   random points, before a group's commit, between the commit and the acks, while acks are in flight.
 // Prints `ready` once consuming; each handled delivery writes one effect row (no uniqueness, so a double shows).
@@ -53,10 +54,15 @@ const transport = new RabbitMqTransport({
   connectionName: 'consumer.process',
 });
 await transport.start();
+const stallEvery = Number(process.env.STALL_EVERY ?? '1');
+let newlyHandled = 0;
 const flow = drain ? { prefetch: 150, concurrency: 150 } : { prefetch: 1, concurrency: 1 };
 await transport.subscribe({ name: queue, patterns: [pattern], ...flow, retryTiersMs: [50] }, async (message) => {
   if (drain) return pipeline.deliver(message);
-  await pipeline.deliver(message);
+  const skippedBefore = inbox.stats().duplicatesSkipped;
+  const outcome = await pipeline.deliver(message);
+  const duplicate = inbox.stats().duplicatesSkipped > skippedBefore;
+  if (duplicate || outcome.kind !== 'ack' || ++newlyHandled % stallEvery !== 0) return outcome;
   process.stdout.write(`committed ${message.attributes.id}\n`);
   return new Promise(() => undefined);
 });
