@@ -6,6 +6,7 @@ import {
   type DeliverFn,
   type Envelope,
   type EventContext,
+  type EventDefinition,
   type Transport,
 } from '@tidings/core';
 import type { TypeOrmInboxStore } from '@tidings/typeorm';
@@ -44,6 +45,9 @@ export class EffectLedger {
       prefetch?: number;
       /** @default 50 ms once, then the dead-letter queue */
       retry?: RetryPolicy;
+      /** Handle this event (validated against its schema; other types are unknown) instead of every type the pattern routes. */
+      event?: EventDefinition;
+      maxMessageBytes?: number;
       afterHandled?: (envelopeId: string) => Promise<void>;
     } = {},
   ): Promise<void> {
@@ -64,10 +68,11 @@ export class EffectLedger {
     const pipeline = new HandlerPipeline({
       subscription: consumer,
       inbox,
+      ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
       handlers: [
         {
           name: consumer,
-          target: { patterns: [pattern] },
+          target: options.event ? { event: options.event } : { patterns: [pattern] },
           handle,
           retry,
           classifier: new ErrorClassifier(),
