@@ -9,7 +9,7 @@ const CORE_IS_FRAMEWORK_FREE =
   'put this code in @tidings/nestjs, @tidings/testing or an adapter, and depend on a core interface here.';
 
 export default defineConfig(
-  globalIgnores(['**/dist/', '**/node_modules/', '**/coverage/', 'bench/peers/', '**/*.d.ts', '.tmp/']),
+  globalIgnores(['**/dist/', '**/node_modules/', '**/coverage/', '**/*.d.ts', '.tmp/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -5,7 +5,9 @@
  *
  * Options: --smoke, --runs N, --messages N (publish and consume), --queue quorum|classic, --only TEXT
  * (variants whose id, e.g. `consume/quorum/tidings` or `outbox-relay/quorum/tidings`, contains TEXT), and for the
- * outbox: --rows N (relay), --transactions N (producer), --rate N and --seconds N (latency); for projection replay
+ * outbox: --rows N (relay), --transactions N (producer), --rate N[,N…] (latency: events/s, each rate in runs of its own,
+ * default 100,500,2000; ids like `outbox-latency/quorum/tidings@2000`) and --seconds N (latency), --backlog N (rows the
+ * relay drains in `outbox-backlog`, default 1,000,000, one run per variant); for projection replay
  * (`--only projection-replay`): --entries N (events in the stream) and --per-event N (entries of the batchSize 1 rebuild).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,8 @@ import { machineInfo } from './support/machine.js';
 import { Progress } from './support/progress.js';
 import { spreadOf, table, thousands } from './support/stats.js';
 import { BenchDatabase, postgresVersion } from './outbox/database.js';
+import { backlogTables } from './outbox/backlog-report.js';
+import { backlogScenario } from './outbox/backlog.scenario.js';
 import { latencyScenario } from './outbox/latency.scenario.js';
 import { producerScenario } from './outbox/producer.scenario.js';
 import { relayScenario } from './outbox/relay.scenario.js';
@@ -40,6 +44,7 @@ function optionsFrom(argv: readonly string[]): BenchOptions {
       seconds: { type: 'string' },
       entries: { type: 'string' },
       'per-event': { type: 'string' },
+      backlog: { type: 'string' },
     },
   });
   const count = (text: string | undefined, fallback: number): number => {
@@ -62,12 +67,13 @@ function optionsFrom(argv: readonly string[]): BenchOptions {
     relayWarmupRows: smoke ? 100 : 5_000,
     producerTransactions: count(values.transactions, smoke ? 200 : 20_000),
     producerWarmupTransactions: smoke ? 50 : 2_000,
-    latencyRate: count(values.rate, 500),
+    latencyRates: (values.rate ?? '100,500,2000').split(',').map((rate) => count(rate.trim(), 0)),
     latencySeconds: count(values.seconds, smoke ? 1 : 10),
     latencyWarmupSeconds: smoke ? 0.2 : 2,
     replayEntries: count(values.entries, smoke ? 300 : 50_000),
     replayPerEventEntries: count(values['per-event'], smoke ? 100 : 5_000),
     replayWarmupEntries: smoke ? 100 : 5_000,
+    backlogRows: count(values.backlog, smoke ? 2_000 : 1_000_000),
   };
 }
 
@@ -79,6 +85,8 @@ interface Row extends VariantResult {
   readonly ratioToRaw: number | undefined;
   /** Outbox relay only: median over the median of the naive hand-written relay (`raw-naive`). */
   readonly ratioToNaive: number | undefined;
+  /** Median over the median of the variant doing the same work by hand ({@link VariantResult.reference}), if it has one. */
+  readonly ratioToReference: number | undefined;
   readonly medianCpuUsPerMessage: number;
   readonly medianMachineCpuBusy: number | undefined;
 }
@@ -96,6 +104,7 @@ function rowsOf(results: readonly VariantResult[]): Row[] {
       ...spread,
       ratioToRaw: ratioTo(result.scenario === 'projection-replay' ? 'raw-read' : 'raw'),
       ratioToNaive: result.scenario === 'outbox-relay' ? ratioTo('raw-naive') : undefined,
+      ratioToReference: result.reference === undefined ? undefined : ratioTo(result.reference),
       medianCpuUsPerMessage: spreadOf(result.cpuUsPerMessage).median,
       medianMachineCpuBusy,
     };
@@ -124,6 +133,7 @@ function printTables(rows: readonly Row[]): void {
   const throughput = rows.filter((r) => r.scenario === 'outbox-relay' || r.scenario === 'outbox-produce');
   const latency = rows.filter((r) => r.scenario === 'outbox-latency');
   const replay = rows.filter((r) => r.scenario === 'projection-replay');
+  const backlog = rows.filter((r) => r.scenario === 'outbox-backlog');
   const tables: string[] = [];
   if (transport.length > 0)
     tables.push(
@@ -138,11 +148,12 @@ function printTables(rows: readonly Row[]): void {
           'median msg/s',
           'max msg/s',
           'median / raw',
+          'median / same work by hand',
           'client CPU µs/msg',
           'machine CPU busy',
         ],
-        transport.map((r) => [...rateCells(r), r.medianCpuUsPerMessage.toFixed(1), busy(r)]),
-        [false, false, false, true, true, true, true, true, true, true, true],
+        transport.map((r) => [...rateCells(r), ratio(r.ratioToReference), r.medianCpuUsPerMessage.toFixed(1), busy(r)]),
+        [false, false, false, true, true, true, true, true, true, true, true, true],
       ),
     );
   if (throughput.length > 0)
@@ -169,18 +180,23 @@ function printTables(rows: readonly Row[]): void {
   if (latency.length > 0) {
     const ms = (value: number): string => value.toFixed(2);
     const of = (r: Row, pick: (l: LatencyRun) => number): number[] => (r.latencyMs ?? []).map(pick);
+    const p99Of = (r: Row): number => spreadOf(of(r, (l) => l.p99)).median;
+    const rawAt = (r: Row): Row | undefined => latency.find((o) => o.side === 'raw' && o.targetRate === r.targetRate);
     tables.push(
       table(
         [
           'scenario',
           'queue',
           'variant',
+          'rate /s',
           'events',
           'runs',
-          'median events/s',
+          'committed /s',
+          'delivered /s',
           'p50 ms',
           'p95 ms',
           'p99 ms',
+          'p99 / raw',
           'p99 ms min–max',
           'max ms',
           'client CPU µs/event',
@@ -188,26 +204,34 @@ function printTables(rows: readonly Row[]): void {
         ],
         latency.map((r) => {
           const p99 = spreadOf(of(r, (l) => l.p99));
+          const raw = rawAt(r);
+          // Delivered is first commit to last handler call: below the target when the producer or the pipeline could not
+          // keep the rate (committed /s tells which); the 5% leaves room for the last event's latency.
+          const behind = r.targetRate !== undefined && r.median < 0.95 * r.targetRate ? ' (behind)' : '';
           return [
             r.scenario,
             r.queueType,
             r.label,
+            thousands(r.targetRate ?? 0),
             thousands(r.messages),
             String(r.msgsPerSecond.length),
-            thousands(r.median),
+            thousands(spreadOf(of(r, (l) => l.committedPerSecond)).median),
+            `${thousands(r.median)}${behind}`,
             ms(spreadOf(of(r, (l) => l.p50)).median),
             ms(spreadOf(of(r, (l) => l.p95)).median),
             ms(p99.median),
+            raw ? ratio(p99.median / p99Of(raw)) : '',
             `${ms(p99.min)}–${ms(p99.max)}`,
             ms(Math.max(...of(r, (l) => l.max))),
             r.medianCpuUsPerMessage.toFixed(1),
             busy(r),
           ];
         }),
-        [false, false, false, true, true, true, true, true, true, true, true, true, true],
+        [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true],
       ),
     );
   }
+  if (backlog.length > 0) tables.push(backlogTables(backlog));
   if (replay.length > 0) tables.push(replayTable(replay));
   console.log(tables.join('\n\n'));
 }
@@ -274,6 +298,7 @@ async function main(): Promise<void> {
     results.push(...(await relayScenario(context)));
     results.push(...(await producerScenario(context)));
     results.push(...(await latencyScenario(context)));
+    results.push(...(await backlogScenario(context)));
     results.push(...(await replayScenario(context)));
   } finally {
     if (!interrupted) await broker.cleanup();

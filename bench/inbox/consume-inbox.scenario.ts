@@ -18,12 +18,13 @@ import { OrderPlaced } from '../rabbitmq/payload.js';
 import { variantId, type BenchContext, type VariantResult } from '../rabbitmq/scenario.js';
 import type { Measurement } from '../support/stats.js';
 import { rawGroupedInbox } from './raw-grouped-inbox.js';
+import { rawPerMessageInbox } from './raw-per-message-inbox.js';
 
 /** Connections of the consumer's pool: a service's usual pool, enough for 16 transactions at once per message. */
 const POOL_SIZE = 16;
 const PER_MESSAGE_FLOW = { prefetch: 100, concurrency: POOL_SIZE };
 const BATCH_SIZE = 100;
-const VARIANTS = ['raw', 'raw-grouped-inbox', 'per-message', 'group-commit', 'batch-handler'] as const;
+const VARIANTS = ['raw', 'raw-grouped-inbox', 'raw-per-message', 'per-message', 'group-commit', 'batch-handler'] as const;
 
 /** Where one run writes: a fresh inbox table and effects table, so no run inherits another's rows. */
 interface RunTables {
@@ -34,9 +35,9 @@ interface RunTables {
 
 /**
  * Idempotent consumers on PostgreSQL, all with an inbox row and an effect row per message: a transaction per message,
- * group commit (ordinary per-message handler code), a batch handler (multi-row statements), and a hand-written grouped
- * consumer, against raw consume without a database, on the same queue state. Each Tidings run checks its effects:
- * one per message sent, none doubled.
+ * group commit (ordinary per-message handler code), a batch handler (multi-row statements), and hand-written consumers
+ * of the same shapes (grouped; a transaction per message), against raw consume without a database, on the same queue
+ * state. Each run with a database checks its effects: one per message sent, none doubled.
  */
 export async function consumeInboxScenario(context: BenchContext): Promise<VariantResult[]> {
   const { only, queueTypes } = context.options;
@@ -49,6 +50,7 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
     // one enabled makes every promise of the process dearer (a store per run made later runs up to 2× slower).
     const transactions = new TransactionContext(source);
     const pool = await database.pool(4, 'raw grouped inbox');
+    const perMessagePool = await database.pool(POOL_SIZE, 'raw per-message inbox');
     const fresh = async (): Promise<RunTables> => {
       const inboxTable = await database.createInbox('inbox');
       await database.checkpoint();
@@ -72,16 +74,21 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
         await database.dropTable(`"${database.schema}"."${tables.inboxTable}"`);
         return measurement;
       };
-    /** A Tidings consumer with the run's inbox and the pipeline `pipelineOf` gives for the run's tables. */
+    /**
+     * A Tidings consumer with the run's inbox and the pipeline `pipelineOf` gives for the run's tables; `reference` is
+     * the hand-written variant doing the same database work.
+     */
     const tidings = (
       variant: string,
       label: string,
+      reference: string,
       flow: ConsumerFlow,
       pipelineOf: (tables: RunTables) => Omit<HandlerPipelineOptions, 'subscription' | 'onSettled' | 'inbox'>,
     ): ConsumeVariant => ({
       variant,
       label,
       side: 'tidings',
+      reference,
       consume: checked((tables, broker, queue, queueType, n) =>
         consumeThroughPipeline(broker, queue, queueType, n, { inbox: tables.inbox, ...pipelineOf(tables) }, flow),
       ),
@@ -96,19 +103,35 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
           rawGroupedInbox(broker, pool, queue, n, { inbox: `"${database.schema}"."${tables.inboxTable}"`, effects: tables.effects }),
         ),
       },
-      tidings('per-message', `tidings inbox, a transaction per message, ${POOL_SIZE} at once`, PER_MESSAGE_FLOW, ({ inbox, effects }) => ({
-        groupCommit: false,
-        handlers: [perMessage(inbox, effects)],
-      })),
+      {
+        variant: 'raw-per-message',
+        label: `raw amqplib + pg, a transaction per message, ${POOL_SIZE} at once, prefetch ${PER_MESSAGE_FLOW.prefetch}`,
+        side: 'raw',
+        consume: checked((tables, broker, queue, _type, n) =>
+          rawPerMessageInbox(broker, perMessagePool, queue, n, {
+            inbox: `"${database.schema}"."${tables.inboxTable}"`,
+            effects: tables.effects,
+          }),
+        ),
+      },
+      tidings(
+        'per-message',
+        `tidings inbox, a transaction per message, ${POOL_SIZE} at once`,
+        'raw-per-message',
+        PER_MESSAGE_FLOW,
+        ({ inbox, effects }) => ({ groupCommit: false, handlers: [perMessage(inbox, effects)] }),
+      ),
       tidings(
         'group-commit',
         `tidings inbox, group commit (${DEFAULT_GROUP_COMMIT.maxMessages} per group, ${DEFAULT_GROUP_COMMIT.groupsInFlight} in flight), per-message handler`,
+        'raw-grouped-inbox',
         fillingGroups(DEFAULT_GROUP_COMMIT),
         ({ inbox, effects }) => ({ groupCommit: DEFAULT_GROUP_COMMIT, handlers: [perMessage(inbox, effects)] }),
       ),
       tidings(
         'batch-handler',
         `tidings inbox, batch handler of up to ${BATCH_SIZE}, multi-row insert`,
+        'raw-grouped-inbox',
         fillingGroups({ ...DEFAULT_GROUP_COMMIT, maxMessages: BATCH_SIZE }),
         ({ inbox, effects }) => ({
           handlers: [{ ...perMessage(inbox, effects), batch: { size: BATCH_SIZE, handle: batchOf(inbox, effects) } }],

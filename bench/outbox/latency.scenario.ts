@@ -15,7 +15,8 @@ import type { DataSource } from 'typeorm';
 import { RABBITMQ_URL, silentLogger, withTimeout, type BenchBroker, type QueueType } from '../rabbitmq/broker.js';
 import { EVENT_TYPE, OrderPlaced } from '../rabbitmq/payload.js';
 import { noRuns, orderOfRun, record, type BenchContext, type LatencyRun, type VariantResult } from '../rabbitmq/scenario.js';
-import { percentile, startClock, thousands } from '../support/stats.js';
+import type { Progress } from '../support/progress.js';
+import { percentile, startClock, thousands, type Measurement } from '../support/stats.js';
 import { BenchDatabase, POSTGRES_URL, type BenchOutboxTable } from './database.js';
 import { ObservedStore } from './observed-store.js';
 import { chosenOf, outboxEnvelopes, outboxQueueType, pause } from './outbox.js';
@@ -181,7 +182,7 @@ async function allReceived(ids: readonly string[], received: Receipts): Promise<
   while (ids.some((id) => !received.has(id))) await pause(10);
 }
 
-function latencies(committed: Map<string, number>, received: Receipts): LatencyRun {
+function latencies(committed: Map<string, number>, received: Receipts, committedPerSecond: number): LatencyRun {
   const values = [...committed].map(([id, at]) => (received.get(id) as number) - at).sort((a, b) => a - b);
   return {
     p50: percentile(values, 50),
@@ -189,20 +190,93 @@ function latencies(committed: Map<string, number>, received: Receipts): LatencyR
     p99: percentile(values, 99),
     max: values[values.length - 1] as number,
     events: values.length,
+    committedPerSecond,
   };
 }
 
+/** One variant at one rate; `variant` is what `--only` matches: `tidings@2000`. */
+interface LatencyCase {
+  readonly variant: string;
+  readonly pipeline: LatencyVariant;
+  readonly rate: number;
+}
+
+const casesAt = (rates: readonly number[]): LatencyCase[] =>
+  rates.flatMap((rate) => VARIANTS.map((pipeline) => ({ variant: `${pipeline.variant}@${rate}`, pipeline, rate })));
+
+/** When the last of `received` arrived: the end of a run, however far the pipeline fell behind the producer. */
+const lastReceipt = (received: Receipts): number => [...received.values()].reduce((last, at) => Math.max(last, at), 0);
+
+/** What every run of the scenario shares. */
+interface LatencyBench {
+  readonly broker: BenchBroker;
+  readonly queueType: QueueType;
+  readonly db: BenchDatabase;
+  readonly producer: DataSource;
+  readonly relaySource: DataSource;
+  readonly pool: pg.Pool;
+  readonly publisher: RabbitMqTransport;
+  readonly progress: Progress;
+}
+
+/** What one run measured: its latencies, the stretch from the first commit to the last handler call, and a note. */
+interface LatencyOutcome {
+  readonly result: LatencyRun;
+  readonly delivered: Measurement;
+  readonly note: string;
+}
+
+/** One run of `c`: `n` events at its rate through a fresh outbox table and queue, both dropped afterwards. */
+async function measureOnce(bench: LatencyBench, c: LatencyCase, n: number, what: string): Promise<LatencyOutcome> {
+  const { broker, queueType, db, producer, progress } = bench;
+  const queue = broker.name('outbox-latency');
+  const table = await db.createOutbox('latency');
+  // The producers NOTIFY after each commit, for the variant whose relay runs on a DataSource of its own.
+  const store = new TypeOrmOutboxStore(producer, { schema: table.schema, table: table.table, notify: true });
+  const received: Receipts = new Map();
+  const committed = new Map<string, number>();
+  let pipeline: Pipeline | undefined;
+  try {
+    await db.checkpoint();
+    pipeline = await c.pipeline.start({ ...bench, queue, queueType, table, received });
+    const envelopes = outboxEnvelopes(n);
+    progress.step(`${what}: ${thousands(n)} events at ${c.rate}/s`);
+    const startedAt = performance.now();
+    const stop = startClock();
+    await withTimeout(`${what} producer`, 600_000, produceAtRate(producer, store, envelopes, c.rate, committed));
+    const committedPerSecond = (n * 1000) / (performance.now() - startedAt);
+    await withTimeout(
+      `${what} delivery`,
+      120_000,
+      allReceived(
+        envelopes.map((e) => e.id),
+        received,
+      ),
+    );
+    const delivered = { ...stop(), elapsedMs: lastReceipt(received) - startedAt };
+    const note = `${thousands(n)} events, committed at ${thousands(committedPerSecond)}/s: ${await pipeline.stop()}`;
+    pipeline = undefined;
+    return { result: latencies(committed, received, committedPerSecond), delivered, note };
+  } finally {
+    await pipeline?.stop().catch(() => undefined);
+    await broker.deleteWithDependents(queue);
+    await db.dropTable(table.qualified);
+  }
+}
+
 /**
- * Commit → handler latency at a fixed rate: a producer commits one outbox row per transaction at `latencyRate`/s for
- * `latencySeconds`; a relay publishes them to a quorum queue bound to the exchange, and a consumer records when each
- * arrives. Latency is the handler's `performance.now()` minus the commit's (same process, same clock). Tidings (relay
- * with default options + `RabbitMqTransport.subscribe` through a `HandlerPipeline`), its relay on a DataSource of its
- * own or on the producers', against a hand-written LISTEN relay + raw amqplib consumer. The producer is the same for
- * all (`TypeOrmOutboxStore.add`, whose DataSource NOTIFYs after each commit).
+ * Commit → handler latency at fixed rates: at each of `latencyRates`, a producer commits one outbox row per transaction
+ * at that rate for `latencySeconds`; a relay publishes them to a quorum queue bound to the exchange, and a consumer
+ * records when each arrives. Latency is the handler's `performance.now()` minus the commit's (same process, same
+ * clock). Tidings (relay with default options + `RabbitMqTransport.subscribe` through a `HandlerPipeline`), its relay
+ * on a DataSource of its own or on the producers', against a hand-written LISTEN relay + raw amqplib consumer. The
+ * producer is the same for all (`TypeOrmOutboxStore.add`, whose DataSource NOTIFYs after each commit). The rate a run
+ * delivered is its events over the time from the first commit to the last handler call: a pipeline (or a producer)
+ * that cannot keep the rate shows it there, and in latencies that grow through the run.
  */
 export async function latencyScenario({ broker, options, progress }: BenchContext): Promise<VariantResult[]> {
   const queueType = outboxQueueType(options);
-  const chosen = chosenOf(options, 'outbox-latency', queueType, VARIANTS);
+  const chosen = chosenOf(options, 'outbox-latency', queueType, casesAt(options.latencyRates));
   if (chosen.length === 0) return [];
   const db = await BenchDatabase.open('latency');
   const publisher = new RabbitMqTransport({
@@ -213,66 +287,49 @@ export async function latencyScenario({ broker, options, progress }: BenchContex
   });
   const results: VariantResult[] = [];
   try {
-    const producer = await db.dataSource(10, 'latency producer');
-    const relaySource = await db.dataSource(10, 'latency relay');
-    const pool = await db.pool(2, 'latency raw relay');
+    const bench: LatencyBench = {
+      broker,
+      queueType,
+      db,
+      // Twice the connections 2,000 commits/s need at 5 ms each: on a busy machine the pool must not bound the rate.
+      producer: await db.dataSource(20, 'latency producer'),
+      relaySource: await db.dataSource(10, 'latency relay'),
+      pool: await db.pool(2, 'latency raw relay'),
+      publisher,
+      progress,
+    };
     await publisher.start();
-    const measured = new Map(chosen.map((v) => [v, { ...noRuns(), latencyMs: [] as LatencyRun[], notes: [] as string[] }]));
-    for (let run = -1; run < options.runs; run++) {
-      for (const v of orderOfRun(chosen, run)) {
-        const seconds = run < 0 ? options.latencyWarmupSeconds : options.latencySeconds;
-        const n = Math.max(1, Math.round(options.latencyRate * seconds));
-        const what = `outbox-latency ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
-        const queue = broker.name('outbox-latency');
-        const table = await db.createOutbox('latency');
-        // The producers NOTIFY after each commit, for the variant whose relay runs on a DataSource of its own.
-        const store = new TypeOrmOutboxStore(producer, { schema: table.schema, table: table.table, notify: true });
-        const received: Receipts = new Map();
-        const committed = new Map<string, number>();
-        let pipeline: Pipeline | undefined;
-        try {
-          await db.checkpoint();
-          pipeline = await v.start({ broker, queue, queueType, table, received, producer, relaySource, pool, publisher });
-          const envelopes = outboxEnvelopes(n);
-          progress.step(`${what}: ${thousands(n)} events at ${options.latencyRate}/s`);
-          const stop = startClock();
-          await withTimeout(`${what} producer`, 600_000, produceAtRate(producer, store, envelopes, options.latencyRate, committed));
-          const produced = stop();
-          await withTimeout(
-            `${what} delivery`,
-            30_000,
-            allReceived(
-              envelopes.map((e) => e.id),
-              received,
-            ),
-          );
-          const note = await pipeline.stop();
-          pipeline = undefined;
-          const result = latencies(committed, received);
-          const runs = run >= 0 ? measured.get(v) : undefined;
+    const measured = new Map(chosen.map((c) => [c, { ...noRuns(), latencyMs: [] as LatencyRun[], notes: [] as string[] }]));
+    // Rate by rate, so that the variants compared at one rate are measured minutes apart at most.
+    for (const rate of options.latencyRates) {
+      const atRate = chosen.filter((c) => c.rate === rate);
+      if (atRate.length === 0) continue;
+      for (let run = -1; run < options.runs; run++) {
+        for (const c of orderOfRun(atRate, run)) {
+          const n = Math.max(1, Math.round(rate * (run < 0 ? options.latencyWarmupSeconds : options.latencySeconds)));
+          const what = `outbox-latency ${c.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
+          const { result, delivered, note } = await measureOnce(bench, c, n, what);
+          const runs = run >= 0 ? measured.get(c) : undefined;
           runs?.latencyMs.push(result);
-          runs?.notes.push(`${thousands(n)} events: ${note}`);
-          const summary = record(runs, n, produced, 'event');
+          runs?.notes.push(note);
+          const summary = record(runs, n, delivered, 'event');
           const ms = (value: number): string => value.toFixed(2);
           progress.step(
             `${what}: p50 ${ms(result.p50)} ms, p95 ${ms(result.p95)} ms, p99 ${ms(result.p99)} ms, max ${ms(result.max)} ms; ` +
               `${summary}; ${note}`,
           );
-        } finally {
-          await pipeline?.stop().catch(() => undefined);
-          await broker.deleteWithDependents(queue);
-          await db.dropTable(table.qualified);
         }
       }
     }
-    for (const [v, runs] of measured)
+    for (const [c, runs] of measured)
       results.push({
         scenario: 'outbox-latency',
         queueType,
-        variant: v.variant,
-        label: v.label,
-        side: v.side,
-        messages: Math.round(options.latencyRate * options.latencySeconds),
+        variant: c.variant,
+        label: c.pipeline.label,
+        side: c.pipeline.side,
+        messages: Math.round(c.rate * options.latencySeconds),
+        targetRate: c.rate,
         ...runs,
       });
   } finally {

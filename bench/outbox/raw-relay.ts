@@ -46,6 +46,7 @@ export async function relayBatch(client: pg.ClientBase, table: BenchOutboxTable,
  * Drains a table that no one writes to with `workers` loops of {@link relayBatch}, each on a connection of its own
  * (so up to `workers` batches are in flight: one claims while another awaits confirms). Resolves with the rows moved
  * once every loop found nothing left to claim. `workers` 1 is the naive relay: database and broker take turns.
+ * `onMoved` hears of every committed batch (a process reporting its progress).
  */
 export async function drainRaw(
   pool: pg.Pool,
@@ -53,6 +54,7 @@ export async function drainRaw(
   batchSize: number,
   workers: number,
   target: RawTarget,
+  onMoved?: (rows: number) => void,
 ): Promise<number> {
   let moved = 0;
   const loop = async (): Promise<void> => {
@@ -62,6 +64,7 @@ export async function drainRaw(
         const n = await relayBatch(client, table, batchSize, target);
         if (n === 0) return;
         moved += n;
+        onMoved?.(n);
       }
     } finally {
       client.release();

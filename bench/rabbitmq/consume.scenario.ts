@@ -1,9 +1,18 @@
-import { HandlerPipeline, TopicPattern, type DeliveryReport, type HandlerPipelineOptions } from '@tidings/core';
+import { HandlerPipeline, TopicPattern, type DeliveryReport, type Envelope, type HandlerPipelineOptions } from '@tidings/core';
 import { RabbitMqTransport } from '@tidings/rabbitmq';
 import { startClock, thousands, type Measurement } from '../support/stats.js';
-import { publishPipelined, RABBITMQ_URL, silentLogger, withTimeout, type BenchBroker, type QueueType } from './broker.js';
+import {
+  publishPipelined,
+  RABBITMQ_URL,
+  silentLogger,
+  withTimeout,
+  type BenchBroker,
+  type QueueType,
+  type RawPublication,
+} from './broker.js';
 import { envelopes, EVENT_TYPE, handWritten, noopHandler } from './payload.js';
 import { noRuns, orderOfRun, record, variantId, type BenchContext, type ScenarioName, type VariantResult } from './scenario.js';
+import { peerConsumeVariants } from '../peers/peer-variants.js';
 
 const PREFETCH = 100;
 const CONCURRENCY = 100;
@@ -20,9 +29,15 @@ export const pause = (ms: number): Promise<void> => new Promise((resolve) => set
 export interface ConsumeVariant {
   readonly variant: string;
   readonly label: string;
-  readonly side: 'raw' | 'tidings';
+  readonly side: 'raw' | 'tidings' | 'peer';
+  /** The variant doing the same work by hand, if not `raw` (see {@link VariantResult.reference}). */
+  readonly reference?: string;
   /** Consumes `n` messages from `queue`; measures from asking to consume until the last ack. */
   consume(broker: BenchBroker, queue: string, queueType: QueueType, n: number): Promise<Measurement>;
+  /** The message the queue is filled with, if not the transport's wire format (a peer that routes by its own body). */
+  readonly fill?: (envelope: Envelope) => RawPublication;
+  /** Releases what the variant holds (a peer's worker process) after its last run. */
+  close?(): Promise<void>;
 }
 
 export const raw: ConsumeVariant = {
@@ -155,7 +170,8 @@ const tidings: ConsumeVariant = {
  * pipelined publisher). Every measured run consumes a fresh queue filled the same way, so raw and Tidings see
  * the same queue state; the order alternates between runs.
  */
-export const consumeScenario = (context: BenchContext): Promise<VariantResult[]> => consumeVariants(context, 'consume', [raw, tidings]);
+export const consumeScenario = (context: BenchContext): Promise<VariantResult[]> =>
+  consumeVariants(context, 'consume', [raw, tidings, ...peerConsumeVariants()]);
 
 /**
  * Runs `variants` as scenario `scenario`: per queue type, a warm-up round then the measured runs, each variant on a
@@ -186,7 +202,7 @@ export async function consumeVariants(
             await withTimeout(
               `${what} fill`,
               300_000,
-              publishPipelined(channel, broker.exchange, n, (i) => handWritten(batch[i]!)),
+              publishPipelined(channel, broker.exchange, n, (i) => (v.fill ?? handWritten)(batch[i]!)),
             );
             const stored = await broker.messageCount(queue);
             if (stored !== n) throw new Error(`${queue} holds ${stored} messages after filling ${n}`);
@@ -207,10 +223,12 @@ export async function consumeVariants(
           label: v.label,
           side: v.side,
           messages: options.consumeMessages,
+          ...(v.reference !== undefined && { reference: v.reference }),
           ...runs,
         });
     }
   } finally {
+    await Promise.all(variants.map((v) => v.close?.()));
     await filler.close().catch(() => undefined);
   }
   return results;

@@ -5,15 +5,39 @@ import { startClock, thousands, type Measurement } from '../support/stats.js';
 import { publishPipelined, RABBITMQ_URL, silentLogger, withTimeout, type QueueType } from './broker.js';
 import { bare, envelopes, EVENT_TYPE, handWritten } from './payload.js';
 import { noRuns, orderOfRun, record, variantId, type BenchContext, type VariantResult } from './scenario.js';
+import { peerPublishVariants } from '../peers/peer-variants.js';
 
 const WINDOW = 1000;
 
-interface PublishVariant {
+export interface PublishVariant {
   readonly variant: string;
   readonly label: string;
-  readonly side: 'raw' | 'tidings';
-  publish(batch: readonly Envelope[]): Promise<void>;
+  readonly side: 'raw' | 'tidings' | 'peer';
+  /** The variant putting the same bytes on the wire by hand, if not `raw` (see {@link VariantResult.reference}). */
+  readonly reference?: string;
+  /** Publishes `n` messages into `queue` (fresh, bound to the exchange by the event type); measures until the last confirm. */
+  measure(queue: string, queueType: QueueType, n: number): Promise<Measurement>;
+  /** Releases what the variant holds (a peer's worker process) after its last run. */
+  close?(): Promise<void>;
 }
+
+/** A variant publishing in this process, on envelopes made before the clock starts. */
+const inProcess = (
+  variant: string,
+  label: string,
+  side: 'raw' | 'tidings',
+  publish: (batch: readonly Envelope[]) => Promise<void>,
+): PublishVariant => ({
+  variant,
+  label,
+  side,
+  async measure(_queue, _queueType, n) {
+    const batch = envelopes(n);
+    const stop = startClock();
+    await publish(batch);
+    return stop();
+  },
+});
 
 /** `await publish(chunk)` over consecutive chunks, by `callers` concurrent callers. */
 async function inChunks(all: readonly Envelope[], size: number, callers: number, publish: (chunk: Envelope[]) => Promise<void>) {
@@ -31,27 +55,15 @@ async function inChunks(all: readonly Envelope[], size: number, callers: number,
 function variants(channel: ConfirmChannel, exchange: string, transport: RabbitMqTransport): PublishVariant[] {
   const publish = (chunk: Envelope[]): Promise<void> => transport.publish(chunk);
   return [
-    {
-      variant: 'raw',
-      label: `raw amqplib, window ${WINDOW}`,
-      side: 'raw',
-      publish: (all) => publishPipelined(channel, exchange, all.length, (i) => handWritten(all[i] as Envelope), WINDOW),
-    },
-    {
-      variant: 'raw-bare',
-      label: 'raw, body only (no headers)',
-      side: 'raw',
-      publish: (all) => publishPipelined(channel, exchange, all.length, bare, WINDOW),
-    },
-    { variant: 'seq-1000', label: 'tidings, await publish(1000)', side: 'tidings', publish: (all) => inChunks(all, 1000, 1, publish) },
-    { variant: 'seq-100', label: 'tidings, await publish(100)', side: 'tidings', publish: (all) => inChunks(all, 100, 1, publish) },
-    {
-      variant: 'conc-4x1000',
-      label: 'tidings, 4 callers × publish(1000)',
-      side: 'tidings',
-      publish: (all) => inChunks(all, 1000, 4, publish),
-    },
-    { variant: 'one-call', label: 'tidings, one publish(all)', side: 'tidings', publish: (all) => transport.publish(all) },
+    inProcess('raw', `raw amqplib, window ${WINDOW}`, 'raw', (all) =>
+      publishPipelined(channel, exchange, all.length, (i) => handWritten(all[i] as Envelope), WINDOW),
+    ),
+    inProcess('raw-bare', 'raw, body only (no headers)', 'raw', (all) => publishPipelined(channel, exchange, all.length, bare, WINDOW)),
+    inProcess('seq-1000', 'tidings, await publish(1000)', 'tidings', (all) => inChunks(all, 1000, 1, publish)),
+    inProcess('seq-100', 'tidings, await publish(100)', 'tidings', (all) => inChunks(all, 100, 1, publish)),
+    inProcess('conc-4x1000', 'tidings, 4 callers × publish(1000)', 'tidings', (all) => inChunks(all, 1000, 4, publish)),
+    inProcess('one-call', 'tidings, one publish(all)', 'tidings', (all) => transport.publish(all)),
+    ...peerPublishVariants(exchange),
   ];
 }
 
@@ -71,9 +83,10 @@ export async function publishScenario({ broker, options, progress }: BenchContex
     logger: silentLogger,
   });
   await transport.start();
+  const all = variants(channel, broker.exchange, transport);
   try {
     for (const queueType of options.queueTypes) {
-      const chosen = variants(channel, broker.exchange, transport).filter(
+      const chosen = all.filter(
         (v) => !options.only || variantId({ scenario: 'publish', queueType, variant: v.variant }).includes(options.only),
       );
       if (chosen.length === 0) continue;
@@ -83,7 +96,9 @@ export async function publishScenario({ broker, options, progress }: BenchContex
           const n = run < 0 ? options.warmupMessages : options.publishMessages;
           const what = `publish ${queueType} ${v.variant} ${run < 0 ? 'warm-up' : `run ${run + 1}/${options.runs}`}`;
           progress.step(`${what}: ${thousands(n)} msgs`);
-          const measurement = await publishOnce(broker, queueType, n, (batch) => withTimeout(what, 300_000, v.publish(batch)));
+          const measurement = await publishOnce(broker, queueType, n, (queue) =>
+            withTimeout(what, 300_000, v.measure(queue, queueType, n)),
+          );
           progress.step(`${what}: ${record(run >= 0 ? measured.get(v) : undefined, n, measurement)}`);
         }
       }
@@ -95,10 +110,12 @@ export async function publishScenario({ broker, options, progress }: BenchContex
           label: v.label,
           side: v.side,
           messages: options.publishMessages,
+          ...(v.reference !== undefined && { reference: v.reference }),
           ...runs,
         });
     }
   } finally {
+    await Promise.all(all.map((v) => v.close?.()));
     await transport.stop();
     await rawConnection.close().catch(() => undefined);
   }
@@ -109,15 +126,12 @@ async function publishOnce(
   broker: BenchContext['broker'],
   queueType: QueueType,
   n: number,
-  publish: (batch: readonly Envelope[]) => Promise<void>,
+  measure: (queue: string) => Promise<Measurement>,
 ): Promise<Measurement> {
   const queue = broker.name(`publish-${queueType}`);
   await broker.declareQueue(queue, queueType, EVENT_TYPE);
   try {
-    const batch = envelopes(n);
-    const stop = startClock();
-    await publish(batch);
-    const measurement = stop();
+    const measurement = await measure(queue);
     const stored = await broker.messageCount(queue);
     if (stored !== n) throw new Error(`${queue} holds ${stored} messages after ${n} confirmed publishes`);
     return measurement;

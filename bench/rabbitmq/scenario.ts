@@ -21,8 +21,8 @@ export interface BenchOptions {
   /** Transactions each measured producer run commits (by 8 concurrent clients). */
   readonly producerTransactions: number;
   readonly producerWarmupTransactions: number;
-  /** Events per second the latency scenario's producer commits, one per transaction. */
-  readonly latencyRate: number;
+  /** The rates (events per second, one per transaction) the latency scenario's producer commits at, each in runs of its own. */
+  readonly latencyRates: readonly number[];
   /** Seconds each measured latency run produces for (its warm-up: {@link latencyWarmupSeconds}). */
   readonly latencySeconds: number;
   readonly latencyWarmupSeconds: number;
@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly replayPerEventEntries: number;
   /** Entries of the unrecorded warm-up round of each projection-replay variant (per-event: a tenth of them). */
   readonly replayWarmupEntries: number;
+  /** Outbox rows the backlog scenario writes before its relay drains them (one run per variant: it measures memory over time). */
+  readonly backlogRows: number;
 }
 
 export interface BenchContext {
@@ -42,7 +44,7 @@ export interface BenchContext {
 
 /** The scenarios of the RabbitMQ transport (`publish`, `consume`), of the outbox, and of projections. */
 export type ScenarioName =
-  'publish' | 'consume' | 'consume-inbox' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency' | 'projection-replay';
+  'publish' | 'consume' | 'consume-inbox' | 'outbox-relay' | 'outbox-produce' | 'outbox-latency' | 'outbox-backlog' | 'projection-replay';
 
 /** Commit-to-handler latencies of one run, in milliseconds. */
 export interface LatencyRun {
@@ -52,6 +54,31 @@ export interface LatencyRun {
   readonly max: number;
   /** Events measured (every event committed in the run). */
   readonly events: number;
+  /** The rate the producer achieved (below the target when the database could not commit that fast). */
+  readonly committedPerSecond: number;
+}
+
+/** The relay process's memory at one moment of a backlog drain. */
+export interface MemorySample {
+  /** Since the relay started. */
+  readonly atMs: number;
+  readonly rowsLeft: number;
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
+}
+
+/** One drain of a backlog: its samples (about one a second) and what they say about growth. */
+export interface BacklogRun {
+  readonly rows: number;
+  readonly samples: MemorySample[];
+  /**
+   * The highest RSS once half the rows were drained minus the highest from 10% to half drained: peaks against peaks,
+   * since the garbage collector's sawtooth moves single samples by tens of MB. A leak shows as growth.
+   */
+  readonly rssGrowthMb: number;
+  readonly heapGrowthMb: number;
+  /** The least-squares slope of RSS over the rows drained, from 10% drained on, in MB per 100,000 rows (3 samples or more). */
+  readonly rssMbPer100kRows?: number;
 }
 
 /** Measured throughputs of one variant, one per run. */
@@ -61,7 +88,8 @@ export interface VariantResult {
   readonly queueType: QueueType | 'stream' | 'none';
   readonly variant: string;
   readonly label: string;
-  readonly side: 'raw' | 'tidings';
+  /** `peer`: another library doing the same work (bench/peers/), run in a process of its own. */
+  readonly side: 'raw' | 'tidings' | 'peer';
   readonly messages: number;
   readonly msgsPerSecond: number[];
   /** CPU time of the bench process (client side only) per message, in microseconds, one per run. */
@@ -72,8 +100,17 @@ export interface VariantResult {
   readonly loadAverages: number[];
   /** How busy all CPUs of the machine were during each run (0–1), when known. */
   readonly machineCpuBusy: number[];
-  /** Latency scenarios only: the latencies of each run (`msgsPerSecond` is then the rate achieved). */
+  /** Latency scenarios only: the latencies of each run (`msgsPerSecond` is then the rate achieved, commit to last handler). */
   readonly latencyMs?: LatencyRun[];
+  /** Latency scenarios only: the events per second the producer was asked to commit. */
+  readonly targetRate?: number;
+  /**
+   * The variant of the same scenario and queue type that does the same work by hand (e.g. the inbox's transaction per
+   * message with raw amqplib and pg), when that is not `raw`: the table shows the median's ratio to it too.
+   */
+  readonly reference?: string;
+  /** Backlog scenario only: the relay process's memory while it drained, one per run. */
+  readonly backlog?: BacklogRun[];
   /** What a run observed besides its figures (e.g. how many claims a relay made), one per run, where known. */
   readonly notes?: string[];
 }
