@@ -15,8 +15,7 @@ export interface SettleOptions {
 /**
  * The ledger of a fault test, in the database the pipeline writes to (one schema per test): `sent` holds the id of
  * every event a producer committed, written in the producer's own transaction, so an event rolled back is not in it;
- * `confirmed` the ids the broker confirmed (the sent ids whose outbox row is no longer pending, or as recorded by a
- * direct publisher); `effects` one row per handler run that committed, with no uniqueness, so a doubled effect shows.
+ * `confirmed` the ids the broker confirmed (the sent ids whose outbox row is no longer pending); `effects` one row per handler run that committed, with no uniqueness, so a doubled effect shows.
  */
 export class FaultLedger {
   readonly effects: EffectLedger;
@@ -50,27 +49,14 @@ export class FaultLedger {
     });
   }
 
-  /** For direct publishing (no outbox): records what the producer handed to the transport. */
-  async recordSent(ids: readonly string[]): Promise<void> {
-    await this.source.query(`INSERT INTO ${this.sent} (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [ids]);
-  }
-
-  /** For direct publishing (no outbox): records what the broker confirmed. */
-  async recordConfirmed(ids: readonly string[]): Promise<void> {
-    await this.source.query(`INSERT INTO ${this.confirmed} (id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [ids]);
-  }
-
   /** Counts what happened so far (an outbox row no longer pending counts as confirmed). */
   async report(fault: string, crashes = 0): Promise<FaultReport> {
-    const hasOutbox = (await this.source.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [this.outbox]))[0]?.present === true;
-    if (hasOutbox) {
-      // A sent event's row went into the outbox in the same transaction; the relay marks or deletes it once confirmed.
-      await this.source.query(
-        `INSERT INTO ${this.confirmed} (id) SELECT s.id FROM ${this.sent} s
-           WHERE NOT EXISTS (SELECT 1 FROM ${this.outbox} o WHERE o.message_id = s.id AND o.published_at IS NULL)
-         ON CONFLICT DO NOTHING`,
-      );
-    }
+    // A sent event's row went into the outbox in the same transaction; the relay marks or deletes it once confirmed.
+    await this.source.query(
+      `INSERT INTO ${this.confirmed} (id) SELECT s.id FROM ${this.sent} s
+         WHERE NOT EXISTS (SELECT 1 FROM ${this.outbox} o WHERE o.message_id = s.id AND o.published_at IS NULL)
+       ON CONFLICT DO NOTHING`,
+    );
     const effects = `"${this.schema}".effects`;
     const [row] = (await this.source.query(
       `SELECT

@@ -1,9 +1,9 @@
 /** What a fault test counted, end to end. The pass line is: lost, duplicate effects, stuck and crashes all 0. */
 export interface FaultReport {
   readonly fault: string;
-  /** Events committed by producers (to the outbox, or accepted for direct publishing). */
+  /** Events committed by producers to the outbox. */
   readonly sent: number;
-  /** Events the broker confirmed (outbox rows marked published, or publishes that resolved). */
+  /** Events the broker confirmed (their outbox rows marked published or deleted by the relay). */
   readonly confirmed: number;
   /** Effect rows written by handlers: a handler run that committed. */
   readonly effects: number;
