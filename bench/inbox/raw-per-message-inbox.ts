@@ -1,8 +1,8 @@
 import type { ConsumeMessage } from 'amqplib';
 import type pg from 'pg';
 import type { BenchBroker } from '../rabbitmq/broker.js';
-import { ACK_GRACE_MS, pause } from '../rabbitmq/consume.scenario.js';
-import { startClock, type Measurement } from '../support/stats.js';
+import type { Measurement } from '../support/stats.js';
+import { timedRawConsumer } from '../rabbitmq/timed-raw-consumer.js';
 
 const PREFETCH = 100;
 
@@ -20,14 +20,8 @@ export async function rawPerMessageInbox(
   n: number,
   tables: { readonly inbox: string; readonly effects: string },
 ): Promise<Measurement> {
-  const connection = await broker.connect('raw per-message inbox');
-  try {
-    const channel = await connection.createChannel();
-    await channel.prefetch(PREFETCH);
+  return timedRawConsumer(broker, 'raw per-message inbox', queue, PREFETCH, (channel, end) => {
     let handled = 0;
-    let finish!: () => void;
-    let fail!: (error: unknown) => void;
-    const done = new Promise<void>((resolve, reject) => ((finish = resolve), (fail = reject)));
     const handle = async (message: ConsumeMessage): Promise<void> => {
       const id = String(message.properties.headers?.['cloudEvents_id']);
       const order = JSON.parse(message.content.toString('utf8')) as { orderId: string; customerId: string };
@@ -52,23 +46,8 @@ export async function rawPerMessageInbox(
         client.release();
       }
       channel.ack(message);
-      if (++handled === n) finish();
+      if (++handled === n) end.finish();
     };
-    const stop = startClock();
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return fail(new Error(`consumer of ${queue} cancelled`));
-        handle(message).catch(fail);
-      },
-      { noAck: false },
-    );
-    await done;
-    const measurement = stop();
-    await pause(ACK_GRACE_MS);
-    await channel.close();
-    return measurement;
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
+    return (message) => void handle(message).catch(end.fail);
+  });
 }

@@ -13,17 +13,13 @@ import {
 import { envelopes, EVENT_TYPE, handWritten, noopHandler } from './payload.js';
 import { noRuns, orderOfRun, record, variantId, type BenchContext, type ScenarioName, type VariantResult } from './scenario.js';
 import { peerConsumeVariants } from '../peers/peer-variants.js';
+import { ACK_GRACE_MS, pause, timedRawConsumer } from './timed-raw-consumer.js';
 
 const PREFETCH = 100;
 const CONCURRENCY = 100;
 /** Lets the broker finish writing the fill before the clock starts. */
 const SETTLE_MS = 500;
-/**
- * Wait after the last ack (the clock has stopped) before closing: RabbitMQ 3.10 applies a quorum queue's acks
- * asynchronously, and closing the channel at once gives some just-acked messages back to the queue.
- */
-export const ACK_GRACE_MS = 500;
-export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { ACK_GRACE_MS, pause };
 
 /** A way of consuming a pre-filled queue, measured against the others on the same queue state. */
 export interface ConsumeVariant {
@@ -44,35 +40,14 @@ export const raw: ConsumeVariant = {
   variant: 'raw',
   label: `raw amqplib, manual ack, prefetch ${PREFETCH}`,
   side: 'raw',
-  async consume(broker, queue, _queueType, n) {
-    const connection = await broker.connect('raw consumer');
-    try {
-      const channel = await connection.createChannel();
-      await channel.prefetch(PREFETCH);
+  consume: (broker, queue, _queueType, n) =>
+    timedRawConsumer(broker, 'raw consumer', queue, PREFETCH, (channel, end) => {
       let acked = 0;
-      const stop = startClock();
-      await new Promise<void>((resolve, reject) => {
-        channel
-          .consume(
-            queue,
-            (message) => {
-              if (!message) return reject(new Error(`consumer of ${queue} cancelled`));
-              channel.ack(message);
-              if (++acked === n) resolve();
-            },
-            { noAck: false },
-          )
-          .catch(reject);
-      });
-      const measurement = stop();
-      await pause(ACK_GRACE_MS);
-      // Closing the channel first flushes its acks: a connection close can overtake frames still queued on a channel.
-      await channel.close();
-      return measurement;
-    } finally {
-      await connection.close().catch(() => undefined);
-    }
-  },
+      return (message) => {
+        channel.ack(message);
+        if (++acked === n) end.finish();
+      };
+    }),
 };
 
 /** Flow control of a Tidings consumer: what the broker pushes, and what runs at once. */
