@@ -1,14 +1,14 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { eventually, RetryPolicy } from '@tidings/core';
 import { startThrowawayRabbitMq, type ThrowawayRabbitMq } from '../support/rabbitmq-node.js';
 import { describeReport, expectClean } from './support/fault-report.js';
 import { scaled } from './support/fault-scale.js';
-import { OutboxPipeline } from './support/outbox-pipeline.js';
+import { OutboxPipeline, type OutboxPipelineOptions } from './support/outbox-pipeline.js';
 import { ReconnectClock } from './support/reconnect-clock.js';
 
 // These faults kill, force-close, alarm and stop a broker: they run a throwaway RabbitMQ node of their own, on other
 // ports (DESIGN §9), never the shared one. PostgreSQL is the shared one, in a schema per test.
 const TIMEOUT_MS = scaled(180_000, 420_000);
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Publishes the relay could not get confirmed fail after this, so the relay backs off and publishes them again. */
 const PUBLISH_TIMEOUT_MS = 5000;
 
@@ -32,7 +32,7 @@ describe('fault: the broker fails under load (throwaway RabbitMQ node)', () => {
   const consumersOn = async (queue: string): Promise<number> =>
     (await node.ctl('list_consumers', 'queue_name', '--no-table-headers')).split('\n').filter((row) => row.trim() === queue).length;
 
-  const start = (label: string, overrides: Partial<Parameters<typeof OutboxPipeline.start>[0]> = {}): Promise<OutboxPipeline> =>
+  const start = (label: string, overrides: Partial<OutboxPipelineOptions> = {}): Promise<OutboxPipeline> =>
     OutboxPipeline.start({ label, rabbitmqUrl: node.url, transport: { publishTimeoutMs: PUBLISH_TIMEOUT_MS }, ...overrides });
 
   it(
@@ -44,7 +44,7 @@ describe('fault: the broker fails under load (throwaway RabbitMQ node)', () => {
       await producer.reached(events / 3);
       const atKill = producer.count;
       await node.kill();
-      await pause(scaled(1000, 5000));
+      await delay(scaled(1000, 5000));
       await node.restart();
       const tally = await producer.finished();
       const report = await pipeline.ledger.settle('broker kill -9 and restart', { timeoutMs: 120_000 });
@@ -99,7 +99,7 @@ describe('fault: the broker fails under load (throwaway RabbitMQ node)', () => {
       await producer.reached(events / 5);
       await node.setMemoryAlarm(true);
       const atAlarm = producer.count;
-      await pause(alarmMs);
+      await delay(alarmMs);
       const backlogInAlarm = await pipeline.store.backlog();
       const relayInAlarm = pipeline.relay?.stats();
       const committedInAlarm = producer.count - atAlarm;
@@ -136,7 +136,7 @@ describe('fault: the broker fails under load (throwaway RabbitMQ node)', () => {
       const producer = pipeline.produce(events, 10, 5);
       await producer.reached(events / 3);
       await node.stopApp();
-      await pause(scaled(2000, 5000));
+      await delay(scaled(2000, 5000));
       const restartedAt = Date.now();
       await node.startApp();
       await producer.finished();
@@ -152,7 +152,7 @@ describe('fault: the broker fails under load (throwaway RabbitMQ node)', () => {
       expectClean(report);
       // One consumer per transport, now and a while later: none was doubled by a reconnect racing another.
       expect(await consumersOn(pipeline.queue)).toBe(consumers);
-      await pause(2000);
+      await delay(2000);
       expect(await consumersOn(pipeline.queue)).toBe(consumers);
       // Jitter spreads the fleet's reconnects instead of a thundering herd on the broker that just came back.
       expect(spreadMs).toBeGreaterThanOrEqual(200);

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createEnvelope, encodeEnvelope, eventually, getEventDefinition, IntegrationEvent, type OutboundMessage } from '@tidings/core';
 import { deadLetterQueueName, deadLetterReasonOf, RabbitMqTransport } from '@tidings/rabbitmq';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
@@ -9,7 +10,6 @@ import { OutboxPipeline } from './support/outbox-pipeline.js';
 
 // Faults that come from clients, not from the infrastructure: a producer far faster than the broker, and producers
 // that send what no retry can fix. The shared broker and database stay up; everything is under a unique prefix.
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** `work`'s value, or `fallback` if it takes longer than `ms` (and no timer is left behind either way). */
 async function within<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -171,7 +171,7 @@ describe('fault: clients misbehave (shared RabbitMQ and PostgreSQL)', () => {
       for (let i = 0; i < perKind; i++) {
         for (const make of Object.values(poison)) publishRaw(make(i));
         await channel.waitForConfirms();
-        await pause(5);
+        await delay(5);
       }
       await producer.finished();
       const report = await pipeline.ledger.settle('poison messages among good ones', { timeoutMs: 60_000 });
@@ -182,7 +182,7 @@ describe('fault: clients misbehave (shared RabbitMQ and PostgreSQL)', () => {
       // Once the poison is gone, the consumer has nothing left to do: no redelivery loop burns its CPU.
       const cpuBefore = process.cpuUsage();
       const idleFrom = Date.now();
-      await pause(3000);
+      await delay(3000);
       const cpu = process.cpuUsage(cpuBefore);
       const cpuShare = (cpu.user + cpu.system) / 1000 / (Date.now() - idleFrom);
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { RetryPolicy } from '@tidings/core';
 import { RABBITMQ_URL } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres-node.js';
@@ -39,7 +40,7 @@ describe('fault: the database fails under load (throwaway PostgreSQL)', () => {
     await producer.reached(events / 3);
     const atStop = producer.count;
     await postgres.stop('immediate');
-    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await delay(downMs);
     await postgres.start();
     const tally = await producer.finished();
     const report = await pipeline.ledger.settle(`PostgreSQL stopped (immediate) for ${downMs / 1000} s`, { timeoutMs: 120_000 });

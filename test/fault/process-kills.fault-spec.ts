@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { deadLetterQueueName, retryQueueName } from '@tidings/rabbitmq';
 import { RABBITMQ_URL } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { Children } from './support/children.js';
@@ -33,7 +34,7 @@ describe('fault: processes killed (SIGKILL) on the shared RabbitMQ and PostgreSQ
       // A pause between the broker's confirm and marking the rows widens the window in which a kill publishes twice.
       const relay = children.start(RELAY, { PAUSE_AFTER_CONFIRM_MS: '40', BATCH_SIZE: '20' });
       await relay.waitForLine(/^ready$/);
-      await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 200));
+      await delay(30 + Math.random() * 200);
       await relay.kill('SIGKILL');
       pendingAtKill.push((await pipeline.store.backlog()).pending);
     }

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Envelope } from '@tidings/core';
 import type { TypeOrmOutboxStore } from '@tidings/typeorm';
 import type { DataSource } from 'typeorm';
@@ -86,7 +87,7 @@ export class FaultLedger {
       const report = await this.report(fault, options.crashes?.() ?? 0);
       const done = report.stuck === 0 && report.lost === 0 && report.sent > 0;
       if (done || Date.now() > deadline) return report;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await delay(250);
     }
   }
 }

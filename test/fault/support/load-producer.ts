@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createEnvelope, type Envelope } from '@tidings/core';
 
 /** What a producer did over a run. */
@@ -9,13 +10,12 @@ export interface ProducerTally {
 }
 
 /**
- * A service under load: commits `perTransaction` events every `intervalMs` until stopped or `total` are committed, and
+ * A service under load: commits `perTransaction` events every `intervalMs` until `total` are committed, and
  * keeps going through failures, as a service's request handlers would (a failed transaction is a failed request).
  */
 export class LoadProducer {
   private committed = 0;
   private failedTransactions = 0;
-  private stopped = false;
   private ended = false;
   private readonly waiters = new Set<() => void>();
   private readonly running: Promise<void>;
@@ -56,20 +56,13 @@ export class LoadProducer {
     return this.tally();
   }
 
-  /** Stops producing (the transaction in hand completes) and returns the tally. */
-  async stop(): Promise<ProducerTally> {
-    this.stopped = true;
-    await this.running;
-    return this.tally();
-  }
-
   private tally(): ProducerTally {
     return { committed: this.committed, failedTransactions: this.failedTransactions };
   }
 
   private async run(): Promise<void> {
     let seq = 0;
-    while (!this.stopped && this.committed < this.options.total) {
+    while (this.committed < this.options.total) {
       const size = Math.min(this.options.perTransaction, this.options.total - this.committed);
       const batch = Array.from({ length: size }, () =>
         createEnvelope({ type: this.options.type, version: 1, source: 'fault-suite', data: { seq: seq++ } }),
@@ -81,7 +74,7 @@ export class LoadProducer {
         this.failedTransactions += 1;
       }
       for (const wake of [...this.waiters]) wake();
-      await new Promise((resolve) => setTimeout(resolve, this.options.intervalMs));
+      await delay(this.options.intervalMs);
     }
     this.ended = true;
     for (const wake of [...this.waiters]) wake();

@@ -32,7 +32,7 @@ export interface OutboxPipelineOptions {
  */
 export class OutboxPipeline {
   readonly logger = new RecordingLogger();
-  readonly transports: RabbitMqTransport[] = [];
+  private readonly transports: RabbitMqTransport[] = [];
   relay: OutboxRelay | undefined;
 
   private constructor(
@@ -94,7 +94,7 @@ export class OutboxPipeline {
   }
 
   /** An `OutboxRelay` in this process, on its own DataSource (as a relay service would be). */
-  async startRelay(): Promise<OutboxRelay> {
+  private async startRelay(): Promise<OutboxRelay> {
     const source = await this.db.connect(4);
     this.relay = new OutboxRelay(new TypeOrmOutboxStore(source, { schema: this.db.schema }), await this.transport('relay'), {
       logger: silentLogger,
