@@ -96,14 +96,13 @@ export class RabbitMqTransport implements Transport {
   async publish(envelopes: readonly Envelope[]): Promise<void> {
     if (this.state !== 'started' && this.state !== 'stopping') throw new TransportStateError(this.name, 'publish', this.state);
     const publications = envelopes.map((envelope) => toPublication(this.options.exchange, encodeEnvelope(envelope)));
-    const results = await Promise.allSettled(publications.map((p) => this.publisher.publish(p)));
+    const outcomes = await this.publisher.publishEach(publications);
     const failures: PublishFailure[] = [];
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') {
+    outcomes.forEach((error, i) => {
+      if (error !== undefined) {
         const envelope = envelopes[i] as Envelope;
-        const error: unknown = result.reason;
         const reason = error instanceof NotAcceptedError ? error.reason : 'unconfirmed';
-        failures.push({ id: envelope.id, type: envelope.type, reason, detail: error instanceof Error ? error.message : String(error) });
+        failures.push({ id: envelope.id, type: envelope.type, reason, detail: error.message });
       }
     });
     if (failures.length > 0) throw new PublishFailedError(failures, envelopes.length - failures.length);

@@ -22,28 +22,45 @@ const headerText = (value: unknown): string | undefined => {
 };
 
 /**
+ * Header names of the attributes seen so far: a concatenated name is a new string to flatten and encode on
+ * every publish. Bounded, because attribute names come from the envelope and could in principle be anything.
+ */
+const attributeHeaders = new Map<string, string>();
+const MAX_CACHED_HEADER_NAMES = 256;
+
+function attributeHeader(name: string): string {
+  let header = attributeHeaders.get(name);
+  if (header === undefined) {
+    header = `${CLOUDEVENTS_HEADER_PREFIX}${name}`;
+    if (attributeHeaders.size < MAX_CACHED_HEADER_NAMES) attributeHeaders.set(name, header);
+  }
+  return header;
+}
+
+/**
  * CloudEvents binary mode on AMQP: attributes as `cloudEvents_*` headers, plus the AMQP properties people
- * read in the management UI (messageId, type, timestamp, contentType, appId). Persistent, always.
+ * read in the management UI (messageId, type, timestamp, contentType, appId). Persistent, always. Runs once
+ * per published message, so it builds its objects directly rather than through spreads.
  */
 export function toPublication(exchange: string, message: OutboundMessage): AmqpPublication {
   const headers: Headers = {};
-  for (const [name, value] of Object.entries(message.attributes)) headers[`${CLOUDEVENTS_HEADER_PREFIX}${name}`] = value;
-  const { id, type, source, time } = message.attributes;
-  const timestamp = time === undefined ? undefined : Math.floor(Date.parse(time) / 1000);
+  const attributes = message.attributes;
+  for (const name in attributes) headers[attributeHeader(name)] = attributes[name];
+  const options: Options.Publish = { persistent: true, mandatory: true, contentType: message.contentType, headers };
+  const { id, type, source, time } = attributes;
+  if (id !== undefined) options.messageId = id;
+  if (type !== undefined) options.type = type;
+  if (source !== undefined) options.appId = source;
+  if (time !== undefined) {
+    const timestamp = Math.floor(Date.parse(time) / 1000);
+    if (!Number.isNaN(timestamp)) options.timestamp = timestamp;
+  }
+  const body = message.body;
   return {
     exchange,
     routingKey: message.routingKey,
-    content: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
-    options: {
-      persistent: true,
-      mandatory: true,
-      contentType: message.contentType,
-      headers,
-      ...(id !== undefined && { messageId: id }),
-      ...(type !== undefined && { type }),
-      ...(source !== undefined && { appId: source }),
-      ...(timestamp !== undefined && !Number.isNaN(timestamp) && { timestamp }),
-    },
+    content: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+    options,
   };
 }
 
