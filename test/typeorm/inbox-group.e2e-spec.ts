@@ -1,5 +1,5 @@
 import { TypeOrmInboxStore } from '@tidings/typeorm';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { testDatabase, type TestDatabase } from './outbox-database.js';
 
 /** runGroup and runBatch of the TypeORM inbox against the real PostgreSQL: savepoints, claims, duplicates, rollbacks. */
@@ -35,7 +35,8 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
       .query('SELECT txid_current()::text AS id')
       .then((rows: { id: string }[]) => void transactionIds.add(rows[0]!.id));
 
-  it('runs a group in one transaction; a throwing handler undoes only its own writes and inbox row', async () => {
+  it('runs a group in one transaction; a throwing handler undoes only its own writes and inbox row (savepoints always)', async () => {
+    inbox = new TypeOrmInboxStore(source, { schema: db.schema, savepoints: 'always' });
     transactionIds.clear();
     const results = await inbox.runGroup('c', [
       { messageId: 'm1', work: async () => (await write('m1')(), await recordTransaction()()) },
@@ -56,7 +57,63 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
     expect(inbox.stats()).toEqual({ handled: 2, duplicatesSkipped: 0 });
   });
 
-  it('recovers the group after a handler whose SQL failed (the savepoint absorbs the aborted statement)', async () => {
+  it('by default runs a group without savepoints, and after a failure runs the others again in savepoints', async () => {
+    const queries: string[] = [];
+    const logged = new DataSource({
+      type: 'postgres',
+      url: db.url,
+      schema: db.schema,
+      poolSize: 2,
+      logging: ['query'],
+      logger: {
+        logQuery: (query: string) => void queries.push(query),
+        logQueryError: () => undefined,
+        logQuerySlow: () => undefined,
+        logSchemaBuild: () => undefined,
+        logMigration: () => undefined,
+        log: () => undefined,
+      },
+    });
+    await logged.initialize();
+    try {
+      const store = new TypeOrmInboxStore(logged, { schema: db.schema });
+      const runs: string[] = [];
+      const counted =
+        (id: string, fail = false) =>
+        async () => {
+          runs.push(id);
+          await store.manager().query(`INSERT INTO "${db.schema}".effects (message_id) VALUES ($1)`, [id]);
+          if (fail) throw new Error(`handler of ${id} failed after writing`);
+        };
+      const clean = await store.runGroup('c', [
+        { messageId: 'a1', work: counted('a1') },
+        { messageId: 'a2', work: counted('a2') },
+      ]);
+      expect(clean.map((r) => r.kind)).toEqual(['handled', 'handled']);
+      expect(queries.filter((q) => /SAVEPOINT/.test(q))).toEqual([]);
+      expect(runs).toEqual(['a1', 'a2']);
+
+      runs.length = 0;
+      const results = await store.runGroup('c', [
+        { messageId: 'm1', work: counted('m1') },
+        { messageId: 'm2', work: counted('m2', true) },
+        { messageId: 'm3', work: counted('m3') },
+      ]);
+      expect(results.map((r) => r.kind)).toEqual(['handled', 'failed', 'handled']);
+      expect(results[1]).toEqual({ kind: 'failed', error: new Error('handler of m2 failed after writing') });
+      // m1's first run was rolled back with m2's; m2 is not run again (its retry will), m3 runs once, in a savepoint.
+      expect(runs).toEqual(['m1', 'm2', 'm1', 'm3']);
+      expect(queries.filter((q) => /SAVEPOINT/.test(q)).length).toBeGreaterThan(0);
+      expect(await effects()).toEqual(['a1', 'a2', 'm1', 'm3']);
+      expect(await inboxIds()).toEqual(['a1', 'a2', 'm1', 'm3']);
+      expect(store.stats()).toEqual({ handled: 4, duplicatesSkipped: 0 });
+    } finally {
+      await logged.destroy();
+    }
+  });
+
+  it.each(['on-failure', 'always'] as const)('recovers the group after a handler whose SQL failed (savepoints %s)', async (savepoints) => {
+    inbox = new TypeOrmInboxStore(source, { schema: db.schema, savepoints });
     const results = await inbox.runGroup('c', [
       { messageId: 'm1', work: write('m1') },
       {
@@ -89,17 +146,39 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
     expect(otherConsumer.map((r) => r.kind)).toEqual(['handled']);
   });
 
-  it('commits nothing when the transaction fails before its commit', async () => {
+  it.each(['on-failure', 'always'] as const)(
+    'commits nothing when the transaction fails at its commit (savepoints %s)',
+    async (savepoints) => {
+      inbox = new TypeOrmInboxStore(source, { schema: db.schema, savepoints });
+      const other = await db.connect(1);
+      const group = inbox.runGroup('c', [
+        { messageId: 'm1', work: write('m1') },
+        {
+          messageId: 'm2',
+          work: async () => {
+            await write('m2')();
+            const [own] = (await inbox.manager().query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+            // The connection dies after the last handler, as a database restart would do it: the COMMIT fails.
+            await other.query('SELECT pg_terminate_backend($1)', [own!.pid]);
+          },
+        },
+      ]);
+      await expect(group).rejects.toThrow();
+      expect(await effects()).toEqual([]);
+      expect(await inboxIds()).toEqual([]);
+    },
+  );
+
+  it('with savepoints always, fails the whole group when the connection dies under a handler', async () => {
+    inbox = new TypeOrmInboxStore(source, { schema: db.schema, savepoints: 'always' });
     const other = await db.connect(1);
-    const pids: { pid: number }[] = [];
     const group = inbox.runGroup('c', [
       { messageId: 'm1', work: write('m1') },
       {
         messageId: 'm2',
         work: async () => {
-          pids.push(...((await inbox.manager().query('SELECT pg_backend_pid() AS pid')) as { pid: number }[]));
-          // The connection dies under the group, as a database restart would do it.
-          await other.query('SELECT pg_terminate_backend($1)', [pids[0]!.pid]);
+          const [own] = (await inbox.manager().query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+          await other.query('SELECT pg_terminate_backend($1)', [own!.pid]);
           await write('m2')();
         },
       },
@@ -107,6 +186,24 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
     await expect(group).rejects.toThrow();
     expect(await effects()).toEqual([]);
     expect(await inboxIds()).toEqual([]);
+  });
+
+  it('by default, when the connection dies under a handler, fails that delivery and commits the rest on a new connection', async () => {
+    const other = await db.connect(1);
+    const group = await inbox.runGroup('c', [
+      { messageId: 'm1', work: write('m1') },
+      {
+        messageId: 'm2',
+        work: async () => {
+          const [own] = (await inbox.manager().query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+          await other.query('SELECT pg_terminate_backend($1)', [own!.pid]);
+          await write('m2')();
+        },
+      },
+    ]);
+    expect(group.map((r) => r.kind)).toEqual(['handled', 'failed']);
+    expect(await effects()).toEqual(['m1']);
+    expect(await inboxIds()).toEqual(['m1']);
   });
 
   it('batches: one call with the fresh messages; a failure commits nothing', async () => {

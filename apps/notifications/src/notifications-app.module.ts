@@ -48,7 +48,9 @@ export class NotificationsAppModule {
             schema: config.schema,
             migrations: [createNotificationsMigration(config.schema), createInboxMigration({ schema: config.schema })],
           },
-          [inboxStoreProvider(config.schema)],
+          // Handlers push to phones, outside the transaction: a savepoint per delivery from the start, so a failing push
+          // never makes the rest of its group run (and push) a second time.
+          [inboxStoreProvider(config.schema, { savepoints: 'always' })],
         ),
         EventBusModule.forRootAsync({
           useFactory: (inbox: TypeOrmInboxStore) => ({

@@ -29,7 +29,8 @@ export class NotifyAsker {
    * and why the row is keyed by answer id: however many pushes, one notification is listed per answer.
    *
    * The subscription uses group commit (the default): answers that arrive together share one transaction, each in its
-   * own savepoint, so a push that fails rolls back only its own answer. The handler code is the same either way.
+   * own savepoint (the service's inbox sets `savepoints: 'always'`, so no handler runs twice because another one of
+   * its group failed), and a push that fails rolls back only its own answer. The handler code is the same either way.
    */
   @OnEvent(AnswerAdded, { subscription: 'answers', transactional: true })
   async onAnswerAdded(answer: AnswerAdded): Promise<void> {

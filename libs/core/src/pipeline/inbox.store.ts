@@ -25,10 +25,12 @@ export interface InboxStore {
   /** Runs `work` unless `key` was recorded already; resolves `true` if it ran, `false` if skipped. */
   runOnce(key: InboxKey, work: () => Promise<void>): Promise<boolean>;
   /**
-   * Group commit: in one transaction, records every entry not handled before and runs its work, in order, each inside
-   * its own savepoint; an entry whose work throws is rolled back to its savepoint (its record too) and the others
-   * stay. Resolves after the commit with one result per entry, in order. Rejects, with nothing committed, if the
-   * transaction itself fails (connection lost, commit refused).
+   * Group commit: in one transaction, records every entry not handled before and runs its work, in order, as if each
+   * ran inside its own savepoint: an entry whose work throws is rolled back (its record too) and the others stay.
+   * Resolves after the commit with one result per entry, in order. Rejects, with nothing committed, if the
+   * transaction itself fails (connection lost, commit refused). An implementation may run the group without
+   * savepoints first and, when an entry throws, roll back and run the others again: an entry's work may then run
+   * more than once, every run but the last rolled back.
    */
   runGroup?(consumer: string, entries: readonly InboxGroupEntry[]): Promise<readonly InboxEntryResult[]>;
   /**

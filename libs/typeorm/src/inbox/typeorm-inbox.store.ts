@@ -15,10 +15,30 @@ export interface TypeOrmInboxOptions extends InboxTableOptions {
    * deletes them; longer than any retry schedule (the event bus checks). @default 7 days
    */
   readonly retainHandledMs?: number;
+  /**
+   * How group commit keeps one delivery's failure from undoing the others. `'on-failure'`: run the group without
+   * savepoints and, only if a handler throws, roll back and run it again with a savepoint per delivery, leaving out
+   * the one that threw; a handler may then run twice, its first run rolled back, so effects outside the transaction
+   * must tolerate that (as they tolerate redelivery). `'always'`: a savepoint per delivery from the start, which costs
+   * a round trip per delivery and runs each handler once per group. @default 'on-failure'
+   */
+  readonly savepoints?: 'on-failure' | 'always';
 }
 
 /** The savepoint each delivery of a group runs in. */
 const SAVEPOINT = 'tidings_delivery';
+const HANDLED: InboxEntryResult = { kind: 'handled' };
+const DUPLICATE: InboxEntryResult = { kind: 'duplicate' };
+
+/** Abandons a group's transaction (rolled back) after the handler of entry `index` threw `cause`. */
+class GroupFailed extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super(`the handler of entry ${index} of the group failed`);
+  }
+}
 
 /** What the inbox has seen: for metrics. */
 export interface InboxStats {
@@ -42,6 +62,7 @@ export class TypeOrmInboxStore implements InboxStore {
   readonly transactions: TransactionContext;
   readonly retentionMs: number;
   private readonly table: string;
+  private readonly savepoints: 'on-failure' | 'always';
   private counters = { handled: 0, duplicatesSkipped: 0 };
 
   constructor(
@@ -51,6 +72,7 @@ export class TypeOrmInboxStore implements InboxStore {
     this.table = inboxTableName(options);
     this.transactions = options.transactions ?? new TransactionContext(dataSource);
     this.retentionMs = options.retainHandledMs ?? 7 * 24 * 3600 * 1000;
+    this.savepoints = options.savepoints ?? 'on-failure';
     if (!(Number.isFinite(this.retentionMs) && this.retentionMs > 0)) {
       throw new ConfigurationError(
         `retainHandledMs must be a positive number of milliseconds, got ${this.retentionMs}`,
@@ -73,37 +95,98 @@ export class TypeOrmInboxStore implements InboxStore {
     return ran;
   }
 
+  /**
+   * Group commit. In the default mode the entries run first without savepoints, which costs a round trip less per
+   * delivery; if one throws, that transaction is rolled back and the group runs again with a savepoint per delivery,
+   * leaving out the entry that threw. So a handler's work can run twice when another of its group fails, the first
+   * run rolled back (see {@link TypeOrmInboxOptions.savepoints}).
+   */
   async runGroup(consumer: string, entries: readonly InboxGroupEntry[]): Promise<readonly InboxEntryResult[]> {
-    const results = await this.transactions.begin(async (manager) => {
-      const fresh = await this.claim(
-        manager,
-        consumer,
-        entries.map((entry) => entry.messageId),
-      );
-      const out: InboxEntryResult[] = [];
-      let savepoint = false;
-      for (const [index, entry] of entries.entries()) {
-        if (!fresh.has(index)) {
-          out.push({ kind: 'duplicate' });
-          continue;
-        }
-        // One round trip per delivery: the previous savepoint is released as the next is set (COMMIT releases the last).
-        await manager.query(savepoint ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `SAVEPOINT ${SAVEPOINT}`);
-        savepoint = true;
-        try {
-          await entry.work();
-          out.push({ kind: 'handled' });
-        } catch (error) {
-          await manager.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-          // Its row was claimed with the group's, outside its savepoint: free it so the retry runs the handler.
-          await manager.query(`DELETE FROM ${this.table} WHERE consumer = $1 AND message_id = $2`, [consumer, entry.messageId]);
-          out.push({ kind: 'failed', error });
-        }
+    const failed = new Map<number, unknown>();
+    let results: readonly InboxEntryResult[] | undefined;
+    if (this.savepoints === 'on-failure') {
+      try {
+        results = await this.transactions.begin((manager) => this.runUnprotected(manager, consumer, entries));
+      } catch (error) {
+        if (!(error instanceof GroupFailed)) throw error;
+        failed.set(error.index, error.cause);
       }
-      return out;
-    });
+    }
+    results ??= await this.transactions.begin((manager) => this.runInSavepoints(manager, consumer, entries, failed));
     this.count(results.filter((r) => r.kind === 'handled').length, results.filter((r) => r.kind === 'duplicate').length);
     return results;
+  }
+
+  /**
+   * Every fresh entry's work in the transaction as is, one after another as in {@link runInSavepoints}: handlers of
+   * one transaction run at once would see each other's uncommitted rows and take no locks against each other, which
+   * read-modify-write code written for a transaction of its own does not expect. If any throws, the whole group is
+   * abandoned ({@link GroupFailed}) with the entry to blame.
+   */
+  private async runUnprotected(manager: EntityManager, consumer: string, entries: readonly InboxGroupEntry[]): Promise<InboxEntryResult[]> {
+    const fresh = await this.claim(
+      manager,
+      consumer,
+      entries.map((entry) => entry.messageId),
+    );
+    const out: InboxEntryResult[] = [];
+    for (let index = 0; index < entries.length; index++) {
+      if (!fresh.has(index)) {
+        out.push(DUPLICATE);
+        continue;
+      }
+      try {
+        await (entries[index] as InboxGroupEntry).work();
+      } catch (error) {
+        throw new GroupFailed(index, error);
+      }
+      out.push(HANDLED);
+    }
+    return out;
+  }
+
+  /**
+   * Each fresh entry's work in a savepoint of its own, so one that throws undoes only its work. Entries in `failed`
+   * already threw in an earlier run of the group: they are not claimed (a retry then runs them) nor run again.
+   */
+  private async runInSavepoints(
+    manager: EntityManager,
+    consumer: string,
+    entries: readonly InboxGroupEntry[],
+    failed: ReadonlyMap<number, unknown>,
+  ): Promise<InboxEntryResult[]> {
+    const claimable = entries.flatMap((entry, index) => (failed.has(index) ? [] : [{ entry, index }]));
+    const freshOfClaimable = await this.claim(
+      manager,
+      consumer,
+      claimable.map(({ entry }) => entry.messageId),
+    );
+    const fresh = new Set([...freshOfClaimable].map((i) => (claimable[i] as { index: number }).index));
+    const out: InboxEntryResult[] = [];
+    let savepoint = false;
+    for (const [index, entry] of entries.entries()) {
+      if (failed.has(index)) {
+        out.push({ kind: 'failed', error: failed.get(index) });
+        continue;
+      }
+      if (!fresh.has(index)) {
+        out.push(DUPLICATE);
+        continue;
+      }
+      // One round trip per delivery: the previous savepoint is released as the next is set (COMMIT releases the last).
+      await manager.query(savepoint ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `SAVEPOINT ${SAVEPOINT}`);
+      savepoint = true;
+      try {
+        await entry.work();
+        out.push(HANDLED);
+      } catch (error) {
+        await manager.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+        // Its row was claimed with the group's, outside its savepoint: free it so the retry runs the handler.
+        await manager.query(`DELETE FROM ${this.table} WHERE consumer = $1 AND message_id = $2`, [consumer, entry.messageId]);
+        out.push({ kind: 'failed', error });
+      }
+    }
+    return out;
   }
 
   async runBatch(
