@@ -1,3 +1,4 @@
+import type { InboxGroupEntry } from '@tidings/core';
 import { TypeOrmInboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 import { testDatabase, type TestDatabase } from './outbox-database.js';
@@ -169,10 +170,10 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
     },
   );
 
-  it('with savepoints always, fails the whole group when the connection dies under a handler', async () => {
-    inbox = new TypeOrmInboxStore(source, { schema: db.schema, savepoints: 'always' });
+  /** m1 writes; m2's connection is terminated under it (as a database restart would), then m2 writes. */
+  const connectionDiesUnderM2 = async (): Promise<InboxGroupEntry[]> => {
     const other = await db.connect(1);
-    const group = inbox.runGroup('c', [
+    return [
       { messageId: 'm1', work: write('m1') },
       {
         messageId: 'm2',
@@ -182,25 +183,18 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
           await write('m2')();
         },
       },
-    ]);
-    await expect(group).rejects.toThrow();
+    ];
+  };
+
+  it('with savepoints always, fails the whole group when the connection dies under a handler', async () => {
+    inbox = new TypeOrmInboxStore(source, { schema: db.schema, savepoints: 'always' });
+    await expect(inbox.runGroup('c', await connectionDiesUnderM2())).rejects.toThrow();
     expect(await effects()).toEqual([]);
     expect(await inboxIds()).toEqual([]);
   });
 
   it('by default, when the connection dies under a handler, fails that delivery and commits the rest on a new connection', async () => {
-    const other = await db.connect(1);
-    const group = await inbox.runGroup('c', [
-      { messageId: 'm1', work: write('m1') },
-      {
-        messageId: 'm2',
-        work: async () => {
-          const [own] = (await inbox.manager().query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
-          await other.query('SELECT pg_terminate_backend($1)', [own!.pid]);
-          await write('m2')();
-        },
-      },
-    ]);
+    const group = await inbox.runGroup('c', await connectionDiesUnderM2());
     expect(group.map((r) => r.kind)).toEqual(['handled', 'failed']);
     expect(await effects()).toEqual(['m1']);
     expect(await inboxIds()).toEqual(['m1']);
