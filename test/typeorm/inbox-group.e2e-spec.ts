@@ -200,6 +200,12 @@ describe('TypeOrmInboxStore group commit and batches on the real PostgreSQL', ()
     expect(await inboxIds()).toEqual(['m1']);
   });
 
+  it('refuses an unknown savepoints mode, naming the two there are', () => {
+    expect(() => new TypeOrmInboxStore(source, { schema: db.schema, savepoints: 'never' as 'always' })).toThrow(
+      "savepoints must be 'on-failure' or 'always', got never",
+    );
+  });
+
   it('batches: one call with the fresh messages; a failure commits nothing', async () => {
     await inbox.runBatch('c', ['m1'], async () => write('m1')());
     const seen: number[][] = [];

@@ -73,6 +73,12 @@ export class TypeOrmInboxStore implements InboxStore {
     this.transactions = options.transactions ?? new TransactionContext(dataSource);
     this.retentionMs = options.retainHandledMs ?? 7 * 24 * 3600 * 1000;
     this.savepoints = options.savepoints ?? 'on-failure';
+    if (this.savepoints !== 'on-failure' && this.savepoints !== 'always') {
+      throw new ConfigurationError(
+        `savepoints must be 'on-failure' or 'always', got ${String(this.savepoints)}`,
+        "Leave it out for 'on-failure'.",
+      );
+    }
     if (!(Number.isFinite(this.retentionMs) && this.retentionMs > 0)) {
       throw new ConfigurationError(
         `retainHandledMs must be a positive number of milliseconds, got ${this.retentionMs}`,
