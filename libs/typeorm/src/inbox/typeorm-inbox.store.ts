@@ -108,17 +108,17 @@ export class TypeOrmInboxStore implements InboxStore {
    * run rolled back (see {@link TypeOrmInboxOptions.savepoints}).
    */
   async runGroup(consumer: string, entries: readonly InboxGroupEntry[]): Promise<readonly InboxEntryResult[]> {
-    const failed = new Map<number, unknown>();
+    let failure: GroupFailed | undefined;
     let results: readonly InboxEntryResult[] | undefined;
     if (this.savepoints === 'on-failure') {
       try {
         results = await this.transactions.begin((manager) => this.runUnprotected(manager, consumer, entries));
       } catch (error) {
         if (!(error instanceof GroupFailed)) throw error;
-        failed.set(error.index, error.cause);
+        failure = error;
       }
     }
-    results ??= await this.transactions.begin((manager) => this.runInSavepoints(manager, consumer, entries, failed));
+    results ??= await this.transactions.begin((manager) => this.runInSavepoints(manager, consumer, entries, failure));
     this.count(results.filter((r) => r.kind === 'handled').length, results.filter((r) => r.kind === 'duplicate').length);
     return results;
   }
@@ -152,27 +152,26 @@ export class TypeOrmInboxStore implements InboxStore {
   }
 
   /**
-   * Each fresh entry's work in a savepoint of its own, so one that throws undoes only its work. Entries in `failed`
-   * already threw in an earlier run of the group: they are not claimed (a retry then runs them) nor run again.
+   * Each fresh entry's work in a savepoint of its own, so one that throws undoes only its work. The entry of `failure`
+   * already threw in an earlier run of the group: it is not claimed (a retry then runs it) nor run again.
    */
   private async runInSavepoints(
     manager: EntityManager,
     consumer: string,
     entries: readonly InboxGroupEntry[],
-    failed: ReadonlyMap<number, unknown>,
+    failure: GroupFailed | undefined,
   ): Promise<InboxEntryResult[]> {
-    const claimable = entries.flatMap((entry, index) => (failed.has(index) ? [] : [{ entry, index }]));
-    const freshOfClaimable = await this.claim(
+    const fresh = await this.claim(
       manager,
       consumer,
-      claimable.map(({ entry }) => entry.messageId),
+      entries.map((entry) => entry.messageId),
+      failure?.index,
     );
-    const fresh = new Set([...freshOfClaimable].map((i) => (claimable[i] as { index: number }).index));
     const out: InboxEntryResult[] = [];
     let savepoint = false;
     for (const [index, entry] of entries.entries()) {
-      if (failed.has(index)) {
-        out.push({ kind: 'failed', error: failed.get(index) });
+      if (index === failure?.index) {
+        out.push({ kind: 'failed', error: failure.cause });
         continue;
       }
       if (!fresh.has(index)) {
@@ -210,22 +209,22 @@ export class TypeOrmInboxStore implements InboxStore {
   }
 
   /**
-   * Inserts the rows of `ids` in one statement; returns the indexes of those inserted now (first occurrences), in
-   * ascending order. The
-   * ids are inserted in sorted order, so two groups claiming overlapping ids lock them in the same order and never
-   * deadlock; a row another transaction holds uncommitted makes this wait, as {@link runOnce} does.
+   * Inserts the rows of `ids` in one statement, leaving out the one at index `skipped` (if given); returns the indexes
+   * of those inserted now (first occurrences), in ascending order. The ids are inserted in sorted order, so two groups
+   * claiming overlapping ids lock them in the same order and never deadlock; a row another transaction holds
+   * uncommitted makes this wait, as {@link runOnce} does.
    */
-  private async claim(manager: EntityManager, consumer: string, ids: readonly string[]): Promise<Set<number>> {
+  private async claim(manager: EntityManager, consumer: string, ids: readonly string[], skipped?: number): Promise<Set<number>> {
     const inserted: { message_id: string }[] = await manager.query(
       `INSERT INTO ${this.table} (consumer, message_id)
        SELECT $1, id FROM (SELECT DISTINCT unnest($2::text[]) AS id) AS ids ORDER BY id
        ON CONFLICT DO NOTHING RETURNING message_id`,
-      [consumer, ids],
+      [consumer, skipped === undefined ? ids : ids.filter((_, index) => index !== skipped)],
     );
     const claimed = new Set(inserted.map((row) => row.message_id));
     const fresh = new Set<number>();
     ids.forEach((id, index) => {
-      if (claimed.delete(id)) fresh.add(index);
+      if (index !== skipped && claimed.delete(id)) fresh.add(index);
     });
     return fresh;
   }
