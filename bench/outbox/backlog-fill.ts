@@ -18,13 +18,14 @@ export async function fillBacklog(
 ): Promise<void> {
   const [template] = outboxEnvelopes(1);
   if (!template) throw new Error('no template envelope');
+  const { data, ...attributes } = template;
   for (let written = 0; written < rows;) {
     const n = Math.min(CHUNK, rows - written);
     await db.query(
-      `INSERT INTO ${table.qualified} (message_id, type, envelope)
-       SELECT fresh.id, $1, replace($2, $3, fresh.id)::json
+      `INSERT INTO ${table.qualified} (message_id, type, envelope, data)
+       SELECT fresh.id, $1, replace($2, $3, fresh.id)::json, $5::json
        FROM (SELECT gen_random_uuid()::text AS id FROM generate_series(1, $4::int)) AS fresh`,
-      [template.type, JSON.stringify(template), template.id, n],
+      [template.type, JSON.stringify(attributes), template.id, n, JSON.stringify(data)],
     );
     written += n;
     onChunk(written);

@@ -1,5 +1,5 @@
 import type { Envelope } from '@tidings/core';
-import { createInboxMigration, createOutboxMigration, outboxTable, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createInboxMigration, createOutboxMigrations, outboxTable, TypeOrmOutboxStore } from '@tidings/typeorm';
 import pg from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
 
@@ -72,10 +72,10 @@ export class BenchDatabase {
     return pool;
   }
 
-  /** A fresh outbox table, made by `createOutboxMigration`. */
+  /** A fresh outbox table, made by `createOutboxMigrations`. */
   async createOutbox(label: string): Promise<BenchOutboxTable> {
     const table = `${label}_${++this.counter}`;
-    await this.migrate(createOutboxMigration({ schema: this.schema, table }));
+    await this.migrate(...createOutboxMigrations({ schema: this.schema, table }));
     const names = outboxTable({ schema: this.schema, table });
     return { schema: this.schema, table, qualified: names.qualified, channel: names.channel };
   }
@@ -87,10 +87,10 @@ export class BenchDatabase {
     return table;
   }
 
-  private async migrate(Migration: new () => MigrationInterface): Promise<void> {
+  private async migrate(...migrations: (new () => MigrationInterface)[]): Promise<void> {
     const runner = this.admin.createQueryRunner();
     try {
-      await new Migration().up(runner);
+      for (const Migration of migrations) await new Migration().up(runner);
     } finally {
       await runner.release();
     }

@@ -35,14 +35,15 @@ const insertOrder = (orders: string): string => `INSERT INTO ${orders} (order_id
 
 /** The hand-written outbox row: the same columns and JSON as Tidings writes, `deliver_at` left to its default. */
 const rawInsert = (outbox: BenchOutboxTable): string =>
-  `INSERT INTO ${outbox.qualified} (message_id, type, partition_key, envelope) VALUES ($1, $2, $3, $4)`;
+  `INSERT INTO ${outbox.qualified} (message_id, type, partition_key, envelope, data) VALUES ($1, $2, $3, $4, $5)`;
 const rawInsertNotify = (outbox: BenchOutboxTable): string =>
-  `WITH inserted AS (${rawInsert(outbox)} RETURNING 1) SELECT pg_notify($5, '') FROM inserted`;
-const rawParameters = (envelope: Envelope): unknown[] => [
-  envelope.id,
-  envelope.type,
-  envelope.partitionkey ?? null,
-  JSON.stringify(envelope),
+  `WITH inserted AS (${rawInsert(outbox)} RETURNING 1) SELECT pg_notify($6, '') FROM inserted`;
+const rawParameters = ({ data, ...attributes }: Envelope): unknown[] => [
+  attributes.id,
+  attributes.type,
+  attributes.partitionkey ?? null,
+  JSON.stringify(attributes),
+  JSON.stringify(data),
 ];
 
 const VARIANTS: readonly ProducerVariant[] = [

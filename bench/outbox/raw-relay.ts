@@ -1,8 +1,8 @@
-import type { Envelope } from '@tidings/core';
+import type { EnvelopeAttributes } from '@tidings/core';
 import type { ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 import { publishPipelined } from '../rabbitmq/broker.js';
-import { handWritten } from '../rabbitmq/payload.js';
+import { handWrittenWithBody } from '../rabbitmq/payload.js';
 import type { BenchOutboxTable } from './database.js';
 
 /** Where a hand-written relay publishes: one confirm channel shared by all its batches, and the exchange. */
@@ -13,7 +13,9 @@ export interface RawTarget {
 
 interface Row {
   readonly id: string;
-  readonly envelope: Envelope;
+  /** The attributes: the table keeps the payload apart, in `data`. */
+  readonly envelope: EnvelopeAttributes;
+  readonly data: string;
 }
 
 /**
@@ -25,13 +27,22 @@ export async function relayBatch(client: pg.ClientBase, table: BenchOutboxTable,
   await client.query('BEGIN');
   try {
     const { rows } = await client.query<Row>(
-      `SELECT id, envelope FROM ${table.qualified}
+      `SELECT id, envelope, data::text AS data FROM ${table.qualified}
        WHERE published_at IS NULL AND deliver_at <= now()
        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [batchSize],
     );
     if (rows.length > 0) {
-      await publishPipelined(target.channel, target.exchange, rows.length, (i) => handWritten((rows[i] as Row).envelope), rows.length);
+      await publishPipelined(
+        target.channel,
+        target.exchange,
+        rows.length,
+        (i) => {
+          const row = rows[i] as Row;
+          return handWrittenWithBody(row.envelope, Buffer.from(row.data));
+        },
+        rows.length,
+      );
       await client.query(`DELETE FROM ${table.qualified} WHERE id = ANY($1::bigint[])`, [rows.map((row) => row.id)]);
     }
     await client.query('COMMIT');

@@ -6,6 +6,7 @@ import {
   IntegrationEvent,
   RetryPolicy,
   type Envelope,
+  type EnvelopeAttributes,
   type HandlerBinding,
 } from '@tidings/core';
 import type { RawPublication } from './broker.js';
@@ -44,10 +45,14 @@ if (CLOUDEVENTS_HEADER_PREFIX !== 'cloudEvents_') throw new Error('the transport
  * A hand-written publisher's mapping of an envelope onto AMQP: the same bytes the transport puts on the wire
  * (JSON body, CloudEvents binary-mode headers, AMQP properties, persistent, mandatory), serialised per message.
  */
-export function handWritten(envelope: Envelope): RawPublication {
+export const handWritten = (envelope: Envelope): RawPublication =>
+  handWrittenWithBody(envelope, Buffer.from(JSON.stringify(envelope.data)));
+
+/** {@link handWritten} for a caller that has the body's bytes already (a relay reading the payload's stored JSON). */
+export function handWrittenWithBody(envelope: EnvelopeAttributes, content: Buffer): RawPublication {
   return {
     routingKey: envelope.type,
-    content: Buffer.from(JSON.stringify(envelope.data)),
+    content,
     options: {
       persistent: true,
       mandatory: true,

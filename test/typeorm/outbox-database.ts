@@ -1,5 +1,5 @@
 import { decodeMessage, TopicPattern, type DeliverFn, type Envelope, type Transport } from '@tidings/core';
-import { createInboxMigration, createOutboxMigration, type TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createInboxMigration, createOutboxMigrations, type TypeOrmOutboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 
 export const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -22,7 +22,7 @@ export async function testDatabase(prefix: string, url = POSTGRES_URL): Promise<
       type: 'postgres',
       url,
       schema,
-      migrations: [createOutboxMigration({ schema }), createInboxMigration({ schema })],
+      migrations: [...createOutboxMigrations({ schema }), createInboxMigration({ schema })],
       poolSize,
     });
     await source.initialize();

@@ -98,6 +98,32 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
     await eventually(async () => expect(await pendingRows()).toBe(0));
   });
 
+  it('keeps the payload apart from the attributes, and still publishes rows written with the payload inside the envelope', async () => {
+    const received = await recordDeliveries(transport, 'row-shapes');
+    const table = `"${db.schema}"."tidings_outbox"`;
+    const [current, legacy, legacyWithoutData] = [envelope(1, 'k'), envelope(2, 'k'), envelope(3, 'k')];
+    await add([current as Envelope]);
+    // Rows as the outbox wrote them before its second migration: the whole envelope in one column, `data` NULL.
+    for (const old of [legacy, { ...legacyWithoutData, data: undefined }] as Envelope[]) {
+      await source.query(`INSERT INTO ${table} (message_id, type, partition_key, envelope) VALUES ($1, $2, $3, $4)`, [
+        old.id,
+        old.type,
+        old.partitionkey,
+        JSON.stringify(old),
+      ]);
+    }
+    const rows: { envelope: Record<string, unknown>; data: unknown }[] = await source.query(
+      `SELECT envelope, data FROM ${table} ORDER BY id`,
+    );
+    expect(rows[0]?.envelope).not.toHaveProperty('data');
+    expect(rows[0]?.data).toEqual({ n: 1 });
+    expect(rows[1]).toMatchObject({ envelope: { data: { n: 2 } }, data: null });
+
+    await relay().start();
+    await eventually(() => expect(received).toHaveLength(3));
+    expect(received).toEqual([current, legacy, { ...legacyWithoutData, data: null }]);
+  });
+
   it('refuses to write outside a transaction, and joins the TransactionContext when no manager is passed', async () => {
     const transactions = new TransactionContext(source);
     const outbox = new TypeOrmOutbox(store, new EventEnveloper('outbox-test', new EventTypeRegistry()), transactions);

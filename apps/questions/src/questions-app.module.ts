@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventEnveloper, type Transport } from '@tidings/core';
 import { EventBusModule } from '@tidings/nestjs';
-import { createOutboxMigration, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createOutboxMigrations, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
 import { DataSource } from 'typeorm';
 import type { QuestionsConfig } from './config/questions.config.js';
 import { ObservabilityModule, sampleTransport, serviceName, ServiceDatabaseModule } from '../../sample-kit/src/index.js';
@@ -36,7 +36,7 @@ export class QuestionsAppModule {
             service: 'questions',
             databaseUrl: config.databaseUrl,
             schema: config.schema,
-            migrations: [createQuestionsMigration(config.schema), createOutboxMigration({ schema: config.schema })],
+            migrations: [createQuestionsMigration(config.schema), ...createOutboxMigrations({ schema: config.schema })],
           },
           [
             {

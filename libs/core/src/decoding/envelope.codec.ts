@@ -1,19 +1,25 @@
 import { DecodeError } from '../errors/decode.error.js';
 import { EncodeError } from '../errors/encode.error.js';
 import { OPTIONAL_STRING_ATTRIBUTES, STRUCTURED_CONTENT_TYPE, type Envelope } from '../envelope/envelope.js';
+import { serializedDataOf } from '../envelope/serialized-data.js';
 import type { OutboundMessage } from '../transport/transport-message.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, parseUntrustedJson } from './safe-json.js';
 
 const utf8 = new TextEncoder();
 const JSON_CONTENT_TYPE = 'application/json';
 
-/** Encodes an envelope in CloudEvents binary content mode: body = JSON of `data`, attributes beside it. */
+/**
+ * Encodes an envelope in CloudEvents binary content mode: body = JSON of `data`, attributes beside it. An envelope
+ * whose data is still serialized (`envelopeWithSerializedData`) keeps its text as it is.
+ */
 export function encodeEnvelope(envelope: Envelope): OutboundMessage {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(envelope.data);
-  } catch (cause) {
-    throw new EncodeError(envelope.type, cause);
+  let json = serializedDataOf(envelope);
+  if (json === undefined) {
+    try {
+      json = JSON.stringify(envelope.data);
+    } catch (cause) {
+      throw new EncodeError(envelope.type, cause);
+    }
   }
   const attributes: Record<string, string> = {
     specversion: envelope.specversion,

@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   EncodeError,
+  envelopeWithSerializedData,
   type Envelope,
   type OutboxBacklog,
   type OutboxClaim,
@@ -53,8 +54,28 @@ const CLAIM_WINDOW_FACTOR = 8;
 interface ClaimedRow {
   readonly position: string;
   readonly partition_key: string | null;
+  /** The attributes; the whole envelope, data included, in rows written before the `data` column. */
   readonly envelope: Envelope;
+  /** The payload's JSON text; NULL in rows written before the `data` column. */
+  readonly data: string | null;
   readonly attempts: number;
+}
+
+const toRecord = (row: ClaimedRow): OutboxRecord => ({
+  position: row.position,
+  envelope: row.data === null ? row.envelope : envelopeWithSerializedData(row.envelope, row.data),
+  attempts: row.attempts,
+});
+
+/** The insert's parameters for one envelope: its attributes and its data, each as JSON. */
+function serialize(envelope: Envelope): { readonly attributes: string; readonly data: string } {
+  const { data, ...attributes } = envelope;
+  try {
+    // undefined data is stored (and published) as null, as JSON.stringify of the whole envelope left it out.
+    return { attributes: JSON.stringify(attributes), data: JSON.stringify(data) ?? 'null' };
+  } catch (cause) {
+    throw new EncodeError(envelope.type, cause);
+  }
 }
 
 interface BacklogRow {
@@ -103,26 +124,29 @@ export class TypeOrmOutboxStore implements OutboxStore {
     if (envelopes.length === 0) return;
     if (!manager.queryRunner?.isTransactionActive) throw new NoTransactionError('Writing to the outbox');
     const runner = manager.queryRunner;
-    const serialized = envelopes.map((envelope) => {
-      try {
-        return JSON.stringify(envelope);
-      } catch (cause) {
-        throw new EncodeError(envelope.type, cause);
-      }
-    });
+    const serialized = envelopes.map(serialize);
     const deliverAt = options.deliverAt;
     if (deliverAt !== undefined && Number.isNaN(deliverAt.getTime())) {
       throw new ConfigurationError('Outbox deliverAt is an invalid Date', 'Pass a valid Date, or omit deliverAt to publish now.');
     }
     const [only] = envelopes;
-    if (envelopes.length === 1 && only) {
-      await manager.query(this.sql.insertOne, [only.id, only.type, only.partitionkey ?? null, serialized[0], deliverAt ?? null]);
+    const [first] = serialized;
+    if (envelopes.length === 1 && only && first) {
+      await manager.query(this.sql.insertOne, [
+        only.id,
+        only.type,
+        only.partitionkey ?? null,
+        first.attributes,
+        first.data,
+        deliverAt ?? null,
+      ]);
     } else {
       await manager.query(this.sql.insertMany, [
         envelopes.map((e) => e.id),
         envelopes.map((e) => e.type),
         envelopes.map((e) => e.partitionkey ?? null),
-        serialized,
+        serialized.map((s) => s.attributes),
+        serialized.map((s) => s.data),
         deliverAt ?? null,
       ]);
     }
@@ -150,7 +174,7 @@ export class TypeOrmOutboxStore implements OutboxStore {
         ]);
         if (followers.length > 0) rows = [...heads, ...followers].sort(byPosition);
       }
-      const records = rows.map((row): OutboxRecord => ({ position: row.position, envelope: row.envelope, attempts: row.attempts }));
+      const records = rows.map(toRecord);
       return new PostgresOutboxClaim(runner, records, this.sql, this.retainSeconds > 0);
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
