@@ -11,7 +11,7 @@ import {
   type OutboxRelayOptions,
   type Transport,
 } from '@tidings/core';
-import { NoTransactionError, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createOutboxMigrations, NoTransactionError, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
 import type { DataSource } from 'typeorm';
 import { silentLogger } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { recordDeliveries, testDatabase, type TestDatabase } from './outbox-database.js';
@@ -122,6 +122,27 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
     await relay().start();
     await eventually(() => expect(received).toHaveLength(3));
     expect(received).toEqual([current, legacy, { ...legacyWithoutData, data: null }]);
+  });
+
+  it('undoes the data migration without losing a pending payload, and redoes it', async () => {
+    const received = await recordDeliveries(transport, 'migration-down');
+    const table = `"${db.schema}"."tidings_outbox"`;
+    const events = [envelope(1, 'k'), envelope(2)];
+    await add(events);
+    const [, dataMigration] = createOutboxMigrations({ schema: db.schema });
+    const runner = source.createQueryRunner();
+    try {
+      await new dataMigration!().down(runner);
+      const rows: { envelope: Envelope }[] = await source.query(`SELECT * FROM ${table} ORDER BY id`);
+      expect(rows.map((row) => row.envelope)).toEqual(events);
+      expect(rows[0]).not.toHaveProperty('data');
+      await new dataMigration!().up(runner);
+    } finally {
+      await runner.release();
+    }
+    await relay().start();
+    await eventually(() => expect(received).toHaveLength(2));
+    expect(received).toEqual(events);
   });
 
   it('refuses to write outside a transaction, and joins the TransactionContext when no manager is passed', async () => {

@@ -58,6 +58,10 @@ export function createOutboxMigrations(options: OutboxTableOptions = {}): Migrat
       }
 
       async down(runner: QueryRunner): Promise<void> {
+        // Put pending payloads back inside their envelopes first: a relay of the older version publishes them then.
+        await runner.query(
+          `UPDATE ${table} SET envelope = (envelope::jsonb || jsonb_build_object('data', data::jsonb))::json WHERE data IS NOT NULL`,
+        );
         await runner.query(`ALTER TABLE ${table} DROP COLUMN IF EXISTS data`);
       }
     },
