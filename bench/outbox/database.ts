@@ -1,7 +1,7 @@
 import type { Envelope } from '@tidings/core';
-import { createInboxMigration, createOutboxMigrations, outboxTable, TypeOrmOutboxStore } from '@tidings/typeorm';
+import { createInboxMigration, createOutboxMigrations, outboxTable, TypeOrmOutboxStore, type MigrationClass } from '@tidings/typeorm';
 import pg from 'pg';
-import { DataSource, type MigrationInterface } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 export const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -87,7 +87,7 @@ export class BenchDatabase {
     return table;
   }
 
-  private async migrate(...migrations: (new () => MigrationInterface)[]): Promise<void> {
+  private async migrate(...migrations: MigrationClass[]): Promise<void> {
     const runner = this.admin.createQueryRunner();
     try {
       for (const Migration of migrations) await new Migration().up(runner);

@@ -11,7 +11,14 @@ import {
   type OutboxRelayOptions,
   type Transport,
 } from '@tidings/core';
-import { createOutboxMigrations, NoTransactionError, TransactionContext, TypeOrmOutbox, TypeOrmOutboxStore } from '@tidings/typeorm';
+import {
+  createOutboxMigrations,
+  NoTransactionError,
+  outboxTable,
+  TransactionContext,
+  TypeOrmOutbox,
+  TypeOrmOutboxStore,
+} from '@tidings/typeorm';
 import type { DataSource } from 'typeorm';
 import { silentLogger } from '../rabbitmq/rabbitmq-conformance.target.js';
 import { recordDeliveries, testDatabase, type TestDatabase } from './outbox-database.js';
@@ -42,6 +49,8 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
   const add = (envelopes: readonly Envelope[], deliverAt?: Date): Promise<void> =>
     source.transaction((manager) => store.add(manager, envelopes, deliverAt ? { deliverAt } : {}));
   const pendingRows = async (): Promise<number> => (await store.backlog()).pending;
+  /** The outbox table of this test's schema, as SQL names it. */
+  const table = (): string => outboxTable({ schema: db.schema }).qualified;
 
   beforeEach(async () => {
     db = await testDatabase('outbox');
@@ -100,12 +109,11 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
 
   it('keeps the payload apart from the attributes, and still publishes rows written with the payload inside the envelope', async () => {
     const received = await recordDeliveries(transport, 'row-shapes');
-    const table = `"${db.schema}"."tidings_outbox"`;
     const [current, legacy, legacyWithoutData] = [envelope(1, 'k'), envelope(2, 'k'), envelope(3, 'k')];
     await add([current as Envelope]);
     // Rows as the outbox wrote them before its second migration: the whole envelope in one column, `data` NULL.
     for (const old of [legacy, { ...legacyWithoutData, data: undefined }] as Envelope[]) {
-      await source.query(`INSERT INTO ${table} (message_id, type, partition_key, envelope) VALUES ($1, $2, $3, $4)`, [
+      await source.query(`INSERT INTO ${table()} (message_id, type, partition_key, envelope) VALUES ($1, $2, $3, $4)`, [
         old.id,
         old.type,
         old.partitionkey,
@@ -113,7 +121,7 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
       ]);
     }
     const rows: { envelope: Record<string, unknown>; data: unknown }[] = await source.query(
-      `SELECT envelope, data FROM ${table} ORDER BY id`,
+      `SELECT envelope, data FROM ${table()} ORDER BY id`,
     );
     expect(rows[0]?.envelope).not.toHaveProperty('data');
     expect(rows[0]?.data).toEqual({ n: 1 });
@@ -126,14 +134,13 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
 
   it('undoes the data migration without losing a pending payload, and redoes it', async () => {
     const received = await recordDeliveries(transport, 'migration-down');
-    const table = `"${db.schema}"."tidings_outbox"`;
     const events = [envelope(1, 'k'), envelope(2)];
     await add(events);
     const [, dataMigration] = createOutboxMigrations({ schema: db.schema });
     const runner = source.createQueryRunner();
     try {
       await new dataMigration!().down(runner);
-      const rows: { envelope: Envelope }[] = await source.query(`SELECT * FROM ${table} ORDER BY id`);
+      const rows: { envelope: Envelope }[] = await source.query(`SELECT * FROM ${table()} ORDER BY id`);
       expect(rows.map((row) => row.envelope)).toEqual(events);
       expect(rows[0]).not.toHaveProperty('data');
       await new dataMigration!().up(runner);
@@ -158,7 +165,7 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
     ).rejects.toThrow('roll back');
     expect(await pendingRows()).toBe(0);
     await transactions.run(() => outbox.publish([new ItemAdded('joined', 3), new ItemAdded('joined', 4)], { partitionKey: 'k' }));
-    const rows: { partition_key: string }[] = await source.query(`SELECT partition_key FROM "${db.schema}".tidings_outbox ORDER BY id`);
+    const rows: { partition_key: string }[] = await source.query(`SELECT partition_key FROM ${table()} ORDER BY id`);
     expect(rows).toEqual([{ partition_key: 'k' }, { partition_key: 'k' }]);
   });
 
@@ -290,7 +297,7 @@ describe('Transactional outbox on the real PostgreSQL (memory transport)', () =>
     await add(Array.from({ length: 25 }, (_, i) => envelope(i)));
     await relay({ purgeIntervalMs: 200, purgeBatchSize: 10 }, transport, keeping).start();
     await eventually(async () => expect(await keeping.backlog()).toMatchObject({ pending: 0 }));
-    const count = async (): Promise<number> => Number((await source.query(`SELECT count(*) AS n FROM "${db.schema}".tidings_outbox`))[0].n);
+    const count = async (): Promise<number> => Number((await source.query(`SELECT count(*) AS n FROM ${table()}`))[0].n);
     expect(await count()).toBe(25);
     await eventually(async () => expect(await count()).toBe(0), { timeoutMs: 5000 });
   });

@@ -1,3 +1,4 @@
+export * from './schema/migration-class.js';
 export * from './schema/table-name.js';
 export * from './transaction/transaction-context.js';
 export * from './transaction/no-transaction.error.js';

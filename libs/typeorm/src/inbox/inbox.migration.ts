@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationClass } from '../schema/migration-class.js';
 import { tableName } from '../schema/table-name.js';
 import type { InboxTableOptions } from './inbox-table.js';
 
@@ -6,7 +7,7 @@ import type { InboxTableOptions } from './inbox-table.js';
  * The inbox table as a TypeORM migration, to list with your own: `migrations: [createInboxMigration()]`.
  * One row per (consumer, message id) handled; `handled_at` lets old rows be deleted in bounded batches.
  */
-export function createInboxMigration(options: InboxTableOptions = {}): new () => MigrationInterface {
+export function createInboxMigration(options: InboxTableOptions = {}): MigrationClass {
   const name = tableName('Inbox', 'tidings_inbox', options);
   const table = name.qualified;
   const index = name.index('handled_at_idx');

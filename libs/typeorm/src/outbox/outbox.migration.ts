@@ -1,8 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationClass } from '../schema/migration-class.js';
 import { outboxTable, type OutboxTableOptions } from './outbox-table.js';
-
-/** A TypeORM migration class, as `DataSourceOptions.migrations` lists them. */
-export type MigrationClass = new () => MigrationInterface;
 
 /**
  * The outbox table's migrations, in order, to list with your own: `migrations: [...yours, ...createOutboxMigrations()]`.
