@@ -1,6 +1,7 @@
 import { eventually, Latch, PublishFailedError, type EventContext } from '@tidings/core';
-import { TidingsHeader, TopologyMismatchError } from '@tidings/rabbitmq';
+import { TidingsHeader, TopologyMismatchError, type RabbitMqTransport } from '@tidings/rabbitmq';
 import type { GetMessage } from 'amqplib';
+import net from 'node:net';
 import { RabbitMqManagement } from '../support/rabbitmq-management.js';
 import { RabbitMqFixture, RecordingLogger } from './rabbitmq.fixture.js';
 
@@ -306,6 +307,64 @@ describe('RabbitMqTransport against the real broker', () => {
       expect(publisher.status().publishesInFlight).toBe(0);
       await handled.wait(15_000);
       expect(handled.count).toBe(3000);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'sends a burst of publishes in a few socket writes, not one per message, and delivers each message intact',
+    async () => {
+      const type = fx.type('burst');
+      const received = new Map<number, unknown>();
+      const handled = new Latch('burst', 500);
+      const subscribe = async (): Promise<RabbitMqTransport> => {
+        const consumer = fx.transport();
+        await fx.subscribe(
+          consumer,
+          'burst',
+          type,
+          (data) => {
+            received.set((data as { i: number }).i, data);
+            handled.arrive();
+          },
+          { prefetch: 200, concurrency: 50 },
+        );
+        await consumer.start();
+        return consumer;
+      };
+      // The queue and its binding first; then nobody consumes while publishing, so only the publisher writes.
+      await (await subscribe()).stop();
+      const publisher = fx.transport();
+      await publisher.start();
+      // Socket writes to the broker's port, as the stream calls them: `_write` for one chunk, `_writev` for many.
+      const writes = { calls: 0, chunks: 0 };
+      const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (this: net.Socket, ...args: unknown[]) => void>;
+      const original = { _write: socket._write, _writev: socket._writev };
+      const counted = (name: '_write' | '_writev') =>
+        function (this: net.Socket, ...args: unknown[]): void {
+          if (this.remotePort === 5672) {
+            writes.calls++;
+            writes.chunks += name === '_writev' ? (args[0] as unknown[]).length : 1;
+          }
+          original[name].apply(this, args);
+        };
+      socket._write = counted('_write');
+      socket._writev = counted('_writev');
+      const payload = 'x'.repeat(1000);
+      try {
+        await publisher.publish(Array.from({ length: 500 }, (_, i) => fx.envelope(type, { i, payload })));
+      } finally {
+        socket._write = original._write;
+        socket._writev = original._writev;
+      }
+      await subscribe();
+
+      // Without coalescing, amqplib writes each message on its own: 500 writes. A few are allowed for other frames.
+      expect(writes.chunks).toBeGreaterThanOrEqual(500);
+      expect(writes.calls).toBeLessThan(20);
+      await handled.wait(15_000);
+      expect(received.size).toBe(500);
+      expect(received.get(499)).toEqual({ i: 499, payload });
     },
     TIMEOUT_MS,
   );

@@ -21,6 +21,9 @@ import { ConfirmPublisher } from './publishing/confirm.publisher.js';
 import { TopologyDeclarer, type SubscriptionTopology } from './topology/topology.declarer.js';
 import { toPublication } from './wire/amqp-message.mapping.js';
 
+/** Message bodies are written into Node's shared buffer pool rather than a buffer each (see `encodeEnvelope`). */
+const utf8Buffer = (text: string): Buffer => Buffer.from(text, 'utf8');
+
 /** Connection states and publishing load, for health checks. */
 export interface RabbitMqTransportStatus {
   readonly state: 'stopped' | 'starting' | 'started' | 'stopping';
@@ -95,7 +98,7 @@ export class RabbitMqTransport implements Transport {
 
   async publish(envelopes: readonly Envelope[]): Promise<void> {
     if (this.state !== 'started' && this.state !== 'stopping') throw new TransportStateError(this.name, 'publish', this.state);
-    const publications = envelopes.map((envelope) => toPublication(this.options.exchange, encodeEnvelope(envelope)));
+    const publications = envelopes.map((envelope) => toPublication(this.options.exchange, encodeEnvelope(envelope, utf8Buffer)));
     const outcomes = await this.publisher.publishEach(publications);
     const failures: PublishFailure[] = [];
     outcomes.forEach((error, i) => {

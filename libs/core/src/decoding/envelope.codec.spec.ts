@@ -80,6 +80,17 @@ describe('encodeEnvelope', () => {
     });
   });
 
+  it("hands the JSON text to the transport's encoder and uses the bytes it returns as the body", () => {
+    const seen: string[] = [];
+    const bytes = new Uint8Array([1, 2, 3]);
+    const message = encodeEnvelope(full, (json) => {
+      seen.push(json);
+      return bytes;
+    });
+    expect(seen).toEqual([JSON.stringify(full.data)]);
+    expect(message.body).toBe(bytes);
+  });
+
   it('omits absent optional attributes', () => {
     const message = encodeEnvelope(createEnvelope({ type: 'qa.x', version: 1, source: 's', data: 1 }));
     expect(Object.keys(message.attributes).sort()).toEqual(['dataversion', 'id', 'source', 'specversion', 'time', 'type']);

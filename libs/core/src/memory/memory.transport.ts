@@ -76,7 +76,7 @@ export class MemoryTransport implements Transport {
     // While stopping, in-flight handlers are draining and may still publish their follow-up events.
     if (this.state === 'stopped') return Promise.reject(new TransportStateError(this.name, 'publish', this.state));
     try {
-      this.broker.publish(envelopes.map(encodeEnvelope));
+      this.broker.publish(envelopes.map((envelope) => encodeEnvelope(envelope)));
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);

@@ -7,6 +7,9 @@ import { redactUrl } from '../options/redact-url.js';
 /** Where a supervised connection stands; `blocked` means the broker refuses publishes (resource alarm). */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'blocked' | 'reconnecting' | 'stopped';
 
+/** See {@link ConnectionSupervisor.socketBuffer}: a claim of 500 to 2,000 1 KiB events. */
+const PUBLISHER_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** Called on every (re)connection, before the connection is handed out: declare topology, resubscribe. */
 export type ConnectedHook = (connection: ChannelModel) => Promise<void>;
 
@@ -52,6 +55,7 @@ export class ConnectionSupervisor {
         ...this.options.socketOptions,
         // Confirms, acks and small publishes are latency-bound: Nagle's algorithm held deliveries back by tens of ms.
         noDelay: true,
+        ...this.socketBuffer(),
         clientProperties: { connection_name: `${this.options.connectionName} (${this.role})` },
         recovery: {
           initialDelay: initialDelayMs,
@@ -72,6 +76,16 @@ export class ConnectionSupervisor {
       // Our own errors (a topology mismatch from the setup hook) already say what is wrong; keep them.
       throw error instanceof TidingsError ? error : new BrokerUnavailableError(redactUrl(this.options.url), this.describe(error), error);
     }
+  }
+
+  /**
+   * The publisher's socket takes what one turn publishes before it reports back pressure: its writes are corked for
+   * the turn (`WriteCoalescer`), and amqplib's multiplexer stops filling a socket whose buffer is past the mark,
+   * then writes the rest after `drain` one message per syscall. Node's default of 16 KiB held about ten messages.
+   * This moves bytes from amqplib's channel buffers to the socket's, it does not add any: the publish window bounds both.
+   */
+  private socketBuffer(): { writableHighWaterMark?: number } {
+    return this.role === 'publisher' ? { writableHighWaterMark: PUBLISHER_SOCKET_BUFFER_BYTES } : {};
   }
 
   /** The connection, waiting up to `timeoutMs` while a reconnection is in progress. */

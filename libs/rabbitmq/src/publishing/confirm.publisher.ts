@@ -4,6 +4,7 @@ import type { ConnectionSupervisor } from '../connection/connection.supervisor.j
 import type { ResolvedRabbitMqOptions } from '../options/resolved-options.js';
 import type { AmqpPublication } from '../wire/amqp-message.mapping.js';
 import { PublishWindow } from './publish-window.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** The state of one confirm channel: what awaits confirmation on it, and what came back unroutable. */
 interface ChannelSlot {
@@ -44,6 +45,7 @@ export class ConfirmPublisher {
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly coalescer = new WriteCoalescer();
 
   constructor(
     private readonly supervisor: ConnectionSupervisor,
@@ -163,6 +165,7 @@ export class ConfirmPublisher {
         slot.pending.delete(fail);
         finish(undefined);
       });
+      this.coalescer.hold(slot.connection);
     } catch (error) {
       // amqplib throws synchronously, e.g. on a channel closing under us: the caller sees it as not confirmed.
       return fail(error instanceof Error ? error : new Error(String(error)));
@@ -274,6 +277,7 @@ export class ConfirmPublisher {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
+    this.coalescer.release();
     const slot = this.slot;
     this.slot = undefined;
     if (slot && slot.closedBecause === undefined) await slot.channel.close().catch(() => undefined);
