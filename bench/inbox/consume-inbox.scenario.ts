@@ -17,14 +17,30 @@ import { consumeThroughPipeline, consumeVariants, raw, type ConsumeVariant, type
 import { OrderPlaced } from '../rabbitmq/payload.js';
 import { variantId, type BenchContext, type VariantResult } from '../rabbitmq/scenario.js';
 import type { Measurement } from '../support/stats.js';
-import { rawGroupedInbox } from './raw-grouped-inbox.js';
+import { rawGroupedInbox, type RawGroupShape } from './raw-grouped-inbox.js';
 import { rawPerMessageInbox } from './raw-per-message-inbox.js';
 
 /** Connections of the consumer's pool: a service's usual pool, enough for 16 transactions at once per message. */
 const POOL_SIZE = 16;
 const PER_MESSAGE_FLOW = { prefetch: 100, concurrency: POOL_SIZE };
 const BATCH_SIZE = 100;
-const VARIANTS = ['raw', 'raw-grouped-inbox', 'raw-per-message', 'per-message', 'group-commit', 'batch-handler'] as const;
+/** Group commit tuned for throughput over connections: twice the default groups in flight. */
+const FOUR_GROUPS = { ...DEFAULT_GROUP_COMMIT, groupsInFlight: 4 };
+/** The hand-written counterpart of group commit with its defaults: the same groups, one insert per message. */
+const PER_MESSAGE_GROUPS: RawGroupShape = {
+  maxGroup: DEFAULT_GROUP_COMMIT.maxMessages,
+  groupsInFlight: DEFAULT_GROUP_COMMIT.groupsInFlight,
+  effects: 'per-message',
+};
+const VARIANTS = [
+  'raw',
+  'raw-grouped-inbox',
+  'raw-grouped-per-message',
+  'raw-per-message',
+  'per-message',
+  'group-commit',
+  'batch-handler',
+] as const;
 
 /** Where one run writes: a fresh inbox table and effects table, so no run inherits another's rows. */
 interface RunTables {
@@ -49,7 +65,7 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
     // One per DataSource, as applications have it: every AsyncLocalStorage ever run stays enabled on Node 20, and each
     // one enabled makes every promise of the process dearer (a store per run made later runs up to 2× slower).
     const transactions = new TransactionContext(source);
-    const pool = await database.pool(4, 'raw grouped inbox');
+    const pool = await database.pool(POOL_SIZE, 'raw grouped inbox');
     const perMessagePool = await database.pool(POOL_SIZE, 'raw per-message inbox');
     const fresh = async (): Promise<RunTables> => {
       const inboxTable = await database.createInbox('inbox');
@@ -104,6 +120,21 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
         ),
       },
       {
+        variant: 'raw-grouped-per-message',
+        label: `raw amqplib + pg, ${PER_MESSAGE_GROUPS.maxGroup} per transaction, ${PER_MESSAGE_GROUPS.groupsInFlight} at once, an insert per message`,
+        side: 'raw',
+        consume: checked((tables, broker, queue, _type, n) =>
+          rawGroupedInbox(
+            broker,
+            pool,
+            queue,
+            n,
+            { inbox: `"${database.schema}"."${tables.inboxTable}"`, effects: tables.effects },
+            PER_MESSAGE_GROUPS,
+          ),
+        ),
+      },
+      {
         variant: 'raw-per-message',
         label: `raw amqplib + pg, a transaction per message, ${POOL_SIZE} at once, prefetch ${PER_MESSAGE_FLOW.prefetch}`,
         side: 'raw',
@@ -124,9 +155,16 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
       tidings(
         'group-commit',
         `tidings inbox, group commit (${DEFAULT_GROUP_COMMIT.maxMessages} per group, ${DEFAULT_GROUP_COMMIT.groupsInFlight} in flight), per-message handler`,
-        'raw-grouped-inbox',
+        'raw-grouped-per-message',
         fillingGroups(DEFAULT_GROUP_COMMIT),
         ({ inbox, effects }) => ({ groupCommit: DEFAULT_GROUP_COMMIT, handlers: [perMessage(inbox, effects)] }),
+      ),
+      tidings(
+        'group-commit-4',
+        `tidings inbox, group commit (${FOUR_GROUPS.maxMessages} per group, ${FOUR_GROUPS.groupsInFlight} in flight), per-message handler`,
+        'raw-grouped-per-message',
+        fillingGroups(FOUR_GROUPS),
+        ({ inbox, effects }) => ({ groupCommit: FOUR_GROUPS, handlers: [perMessage(inbox, effects)] }),
       ),
       tidings(
         'batch-handler',

@@ -17,12 +17,12 @@ import {
 import { InboxGroupCommit } from './group/inbox-group-commit.js';
 import type { InboxStore } from './inbox.store.js';
 import { batchStep } from './steps/batch.step.js';
-import { decodeStep } from './steps/decode.step.js';
+import { decodeInto } from './steps/decode.step.js';
 import { groupCommitStep } from './steps/group-commit.step.js';
 import { dedupeStep } from './steps/dedupe.step.js';
-import { dispatchStep } from './steps/dispatch.step.js';
+import { dispatchInto } from './steps/dispatch.step.js';
 import { invokeStep } from './steps/invoke.step.js';
-import { validateStep } from './steps/validate.step.js';
+import { validateContext } from './steps/validate.step.js';
 
 /** What happened to one delivery; given to {@link HandlerPipelineOptions.onSettled}. */
 export interface DeliveryReport {
@@ -62,6 +62,7 @@ export interface HandlerPipelineOptions {
 }
 
 const HANDLER_FAILED = 'TIDINGS_HANDLER_FAILED';
+const ACK: DeliveryOutcome = Object.freeze({ kind: 'ack' });
 
 /**
  * decode → dispatch → validate → dedupe → middleware → handle, then an outcome. Handlers succeed by
@@ -69,6 +70,9 @@ const HANDLER_FAILED = 'TIDINGS_HANDLER_FAILED';
  * handler's {@link ErrorClassifier} and {@link RetryPolicy}. It never rejects.
  */
 export class HandlerPipeline {
+  /** Decode and dispatch run directly, validation too unless a schema makes it wait: no promise per step and delivery. */
+  private readonly decode: (context: DeliveryContext) => void;
+  private readonly dispatch: (context: DeliveryContext) => void;
   private readonly steps: readonly PipelineStep[];
   private readonly fallbackRetry: RetryPolicy;
   private readonly fallbackClassifier = new ErrorClassifier();
@@ -76,12 +80,9 @@ export class HandlerPipeline {
 
   constructor(private readonly options: HandlerPipelineOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.steps = [
-      decodeStep(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, this.clock),
-      dispatchStep(options.subscription, options.handlers),
-      validateStep,
-      ...this.handlingSteps(),
-    ];
+    this.decode = decodeInto(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, this.clock);
+    this.dispatch = dispatchInto(options.subscription, options.handlers);
+    this.steps = this.handlingSteps();
     this.fallbackRetry = options.retry ?? new RetryPolicy();
   }
 
@@ -121,8 +122,12 @@ export class HandlerPipeline {
     let outcome: DeliveryOutcome;
     let failure: unknown;
     try {
+      this.decode(context);
+      this.dispatch(context);
+      const validating = validateContext(context);
+      if (validating) await validating;
       await this.run(context, 0);
-      outcome = { kind: 'ack' };
+      outcome = ACK;
     } catch (error) {
       failure = error;
       outcome = this.outcomeOf(context, error);

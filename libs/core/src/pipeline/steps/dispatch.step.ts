@@ -1,18 +1,14 @@
 import { UnknownEventTypeError } from '../../errors/unknown-event-type.error.js';
 import { canUpcast, upcast } from '../../events/event-upcasting.js';
-import type { PipelineStep } from '../delivery.context.js';
+import type { DeliveryContext, PipelineStep } from '../delivery.context.js';
 import type { HandlerBinding } from '../handler-binding.js';
 
-/**
- * Picks the one handler of the subscription for the envelope's type: a handler bound to the type at
- * that version, or at a later one it can upcast to, first; then one whose patterns match. None is an
- * UnknownEventTypeError. An older version's data is upcast here, before validation.
- */
-export const dispatchStep = (subscription: string, handlers: readonly HandlerBinding[]): PipelineStep => {
+/** The dispatch step's work, without the step around it (the pipeline runs it directly, with no promise per delivery). */
+export const dispatchInto = (subscription: string, handlers: readonly HandlerBinding[]): ((context: DeliveryContext) => void) => {
   const known = handlers.map((h) =>
     'event' in h.target ? `${h.target.event.type}@${h.target.event.version}` : h.target.patterns.join(' | '),
   );
-  return async (context, next) => {
+  return (context) => {
     const { type, dataversion } = context.envelope!;
     const bound = handlers.find(
       (h) =>
@@ -25,6 +21,18 @@ export const dispatchStep = (subscription: string, handlers: readonly HandlerBin
       const { upcasters, version } = bound.target.event;
       context.data = upcast(type, upcasters, context.data, dataversion, version);
     }
+  };
+};
+
+/**
+ * Picks the one handler of the subscription for the envelope's type: a handler bound to the type at
+ * that version, or at a later one it can upcast to, first; then one whose patterns match. None is an
+ * UnknownEventTypeError. An older version's data is upcast here, before validation.
+ */
+export const dispatchStep = (subscription: string, handlers: readonly HandlerBinding[]): PipelineStep => {
+  const dispatch = dispatchInto(subscription, handlers);
+  return async (context, next) => {
+    dispatch(context);
     await next();
   };
 };
