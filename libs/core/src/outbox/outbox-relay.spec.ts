@@ -7,6 +7,17 @@ import { RelayBackoff } from './relay-backoff.js';
 import { ThroughputWindow } from './throughput-window.js';
 import { WakeSignal } from './wake-signal.js';
 
+/** A promise the test resolves when it chooses: publishing held until then. */
+class Gate {
+  private openGate: () => void = () => undefined;
+  readonly passed = new Promise<void>((resolve) => {
+    this.openGate = resolve;
+  });
+  open(): void {
+    this.openGate();
+  }
+}
+
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** A store in memory for the relay's own logic; the real claim semantics are tested on PostgreSQL (test/typeorm). */
@@ -14,22 +25,30 @@ class ListStore implements OutboxStore {
   readonly pending: OutboxRecord[] = [];
   readonly completed: OutboxClaimResult[] = [];
   claimFailures = 0;
+  /** Calls of {@link claim}, empty ones included. */
+  claimCalls = 0;
   private claimed = new Set<string>();
   private next = 1;
 
-  add(count: number): void {
+  add(count: number, partitionKey?: string): void {
     for (let i = 0; i < count; i++) {
       const position = String(this.next++);
-      this.pending.push({ position, attempts: 0, envelope: createEnvelope({ type: 't.x', version: 1, source: 's', data: { position } }) });
+      const envelope = createEnvelope({ type: 't.x', version: 1, source: 's', data: { position }, ...(partitionKey && { partitionKey }) });
+      this.pending.push({ position, attempts: 0, envelope });
     }
   }
 
+  /** As the store contract has it: a keyed record is claimable only while no earlier record of its key is pending. */
   async claim(limit: number): Promise<OutboxClaim | undefined> {
+    this.claimCalls += 1;
     if (this.claimFailures > 0) {
       this.claimFailures -= 1;
       throw new Error('database unavailable');
     }
-    const records = this.pending.filter((r) => !this.claimed.has(r.position)).slice(0, limit);
+    const isHead = (record: OutboxRecord, index: number): boolean =>
+      record.envelope.partitionkey === undefined ||
+      !this.pending.slice(0, index).some((earlier) => earlier.envelope.partitionkey === record.envelope.partitionkey);
+    const records = this.pending.filter((r, index) => !this.claimed.has(r.position) && isHead(r, index)).slice(0, limit);
     if (records.length === 0) return undefined;
     for (const r of records) this.claimed.add(r.position);
     const release = async (): Promise<void> => {
@@ -83,6 +102,43 @@ describe('OutboxRelay', () => {
     await relay.stop();
   });
 
+  it('sends one worker per commit while others are busy, not every busy worker again', async () => {
+    const store = new ListStore();
+    const gate = new Gate();
+    const relay = new OutboxRelay(store, { publish: () => gate.passed }, { batchesInFlight: 4, pollIntervalMs: 600_000, logger: quiet });
+    await relay.start();
+    await eventually(() => expect(store.claimCalls).toBe(4)); // each worker looks once at start, then waits
+    store.add(1);
+    relay.wake();
+    await eventually(() => expect(store.claimCalls).toBe(5));
+    store.add(1);
+    relay.wake(); // the first worker is busy publishing: an idle one claims the second record
+    await eventually(() => expect(store.claimCalls).toBe(6));
+    gate.open();
+    await eventually(() => expect(store.pending).toHaveLength(0));
+    await relay.stop();
+    // Before: the first worker, busy when the second commit came, claimed again on finishing and found nothing.
+    expect(store.claimCalls).toBe(6);
+  });
+
+  it('claims again after a keyed claim when a commit came meanwhile, so the next record of the key does not wait for the poll', async () => {
+    const store = new ListStore();
+    const gate = new Gate();
+    const relay = new OutboxRelay(store, { publish: () => gate.passed }, { batchesInFlight: 4, pollIntervalMs: 600_000, logger: quiet });
+    await relay.start();
+    await eventually(() => expect(store.claimCalls).toBe(4));
+    store.add(1, 'order-1');
+    relay.wake();
+    await eventually(() => expect(store.claimCalls).toBe(5));
+    store.add(1, 'order-1');
+    relay.wake(); // an idle worker finds the key held by the busy claim: nothing claimable yet
+    await eventually(() => expect(store.claimCalls).toBe(6));
+    gate.open();
+    await eventually(() => expect(store.pending).toHaveLength(0), { timeoutMs: 2000 });
+    expect(store.completed.flatMap((result) => result.published)).toEqual(['1', '2']);
+    await relay.stop();
+  });
+
   it('backs off after failures, reports them, and recovers', async () => {
     const store = new ListStore();
     store.claimFailures = 3;
@@ -132,6 +188,22 @@ describe('WakeSignal', () => {
     const started = Date.now();
     await signal.wait(signal.current, 20);
     expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+  });
+
+  it('keeps a notification that found no waiter for one later caller only; one a waiter took, only for callers asking for any', async () => {
+    const signal = new WakeSignal();
+    const before = signal.current;
+    signal.notify(); // nobody waits
+    await signal.wait(before, 60_000); // taken
+    const since = signal.current;
+    const waiter = signal.wait(since, 60_000);
+    signal.notify(); // handed to the waiter
+    await waiter;
+    await signal.wait(since, 60_000, true);
+    const started = Date.now();
+    await signal.wait(before, 20); // neither notification is left for it
+    await signal.wait(since, 20);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(30);
   });
 
   it('wakes one waiter per notify, and every waiter on notifyAll', async () => {

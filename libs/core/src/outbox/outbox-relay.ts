@@ -31,6 +31,14 @@ export interface OutboxLag extends OutboxBacklog {
   readonly oldestDueAgeMs: number;
 }
 
+/** What one claim held: how many records, and whether any had a partition key. */
+interface ClaimSummary {
+  readonly records: number;
+  readonly keyed: boolean;
+}
+
+const NOTHING_CLAIMED: ClaimSummary = { records: 0, keyed: false };
+
 /**
  * Moves committed outbox records to the broker: claims batches from an {@link OutboxStore}, publishes
  * them through any {@link Transport} with all confirms of a wave in flight, and completes each claim
@@ -161,28 +169,30 @@ export class OutboxRelay {
       }
       const generation = this.signal.current;
       const claimed = await this.claimAndPublish();
-      if (claimed >= this.options.batchSize) {
+      if (this.pausedUntil > Date.now()) continue; // failed: the backoff, not the poll, says when to try again
+      if (claimed.records >= this.options.batchSize) {
         this.signal.notify(); // more may be waiting: bring in another worker
       } else if (this.running) {
-        await this.signal.wait(generation, this.options.pollIntervalMs);
+        // A claim holding partition keys kept other claims from those keys' later rows: look again if any came meanwhile.
+        await this.signal.wait(generation, this.options.pollIntervalMs, claimed.keyed);
       }
     }
   }
 
-  /** One claim, published and completed; returns how many records it held. */
-  private async claimAndPublish(): Promise<number> {
+  /** One claim, published and completed. */
+  private async claimAndPublish(): Promise<ClaimSummary> {
     let claim: OutboxClaim | undefined;
     try {
       claim = await this.store.claim(this.options.batchSize);
     } catch (error) {
       this.fail(`claiming outbox records failed: ${errorSummary(error)}`);
-      return 0;
+      return NOTHING_CLAIMED;
     }
-    if (!claim) return 0;
+    if (!claim) return NOTHING_CLAIMED;
     this.claimsInHand.add(claim);
     try {
       const result = await publishClaim(this.transport, claim.records);
-      if (!this.claimsInHand.has(claim)) return 0; // released by a stop that timed out
+      if (!this.claimsInHand.has(claim)) return NOTHING_CLAIMED; // released by a stop that timed out
       await claim.complete(result);
       this.counters.published += result.published.length;
       this.counters.unroutable += result.unroutable;
@@ -199,11 +209,11 @@ export class OutboxRelay {
       } else {
         this.backoff.succeeded();
       }
-      return claim.records.length;
+      return { records: claim.records.length, keyed: claim.records.some((record) => record.envelope.partitionkey !== undefined) };
     } catch (error) {
       await claim.release();
       this.fail(`completing an outbox claim failed (its records stay pending and will be published again): ${errorSummary(error)}`);
-      return 0;
+      return NOTHING_CLAIMED;
     } finally {
       this.claimsInHand.delete(claim);
     }
