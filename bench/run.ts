@@ -3,8 +3,9 @@
  * (every scenario once on a few messages). `--only consume-inbox` runs the idempotent consumers (inbox) alone. Prints tables on stdout, progress on stderr, and writes the figures with
  * the machine they were measured on to bench/results/<timestamp>.json. Never part of `npm test` or CI.
  *
- * Options: --smoke, --runs N, --messages N (publish and consume), --queue quorum|classic, --only TEXT
- * (variants whose id, e.g. `consume/quorum/tidings` or `outbox-relay/quorum/tidings`, contains TEXT), and for the
+ * Options: --smoke, --runs N, --messages N (publish and consume), --queue quorum|classic, --only TEXT[,TEXT…]
+ * (variants whose id, e.g. `consume/quorum/tidings` or `outbox-relay/quorum/tidings`, contains one TEXT; a TEXT ending
+ * in `$` must end the id), and for the
  * outbox: --rows N (relay), --transactions N (producer), --rate N[,N…] (latency: events/s, each rate in runs of its own,
  * default 100,500,2000; ids like `outbox-latency/quorum/tidings@2000`) and --seconds N (latency), --backlog N (rows the
  * relay drains in `outbox-backlog`, default 1,000,000, one run per variant); for projection replay

@@ -3,6 +3,7 @@ import {
   ErrorClassifier,
   getEventDefinition,
   groupHoldingCapacity,
+  resolveBatchOptions,
   RetryPolicy,
   type BatchedEvent,
   type EventContext,
@@ -15,15 +16,16 @@ import { BenchDatabase } from '../outbox/database.js';
 import type { BenchBroker, QueueType } from '../rabbitmq/broker.js';
 import { consumeThroughPipeline, consumeVariants, raw, type ConsumeVariant, type ConsumerFlow } from '../rabbitmq/consume.scenario.js';
 import { OrderPlaced } from '../rabbitmq/payload.js';
-import { variantId, type BenchContext, type VariantResult } from '../rabbitmq/scenario.js';
+import { chosenByOnly, variantId, type BenchContext, type VariantResult } from '../rabbitmq/scenario.js';
 import type { Measurement } from '../support/stats.js';
-import { rawGroupedInbox, type RawGroupShape } from './raw-grouped-inbox.js';
+import { MULTI_ROW_GROUPS, rawGroupedInbox, type RawGroupShape } from './raw-grouped-inbox.js';
 import { rawPerMessageInbox } from './raw-per-message-inbox.js';
 
 /** Connections of the consumer's pool: a service's usual pool, enough for 16 transactions at once per message. */
 const POOL_SIZE = 16;
 const PER_MESSAGE_FLOW = { prefetch: 100, concurrency: POOL_SIZE };
-const BATCH_SIZE = 100;
+/** A batch handler's grouping with its defaults. */
+const DEFAULT_BATCHES = resolveBatchOptions({}, 'bench batch handler');
 /** Group commit tuned for throughput over connections: twice the default groups in flight. */
 const FOUR_GROUPS = { ...DEFAULT_GROUP_COMMIT, groupsInFlight: 4 };
 /** The hand-written counterpart of group commit with its defaults: the same groups, one insert per message. */
@@ -39,7 +41,9 @@ const VARIANTS = [
   'raw-per-message',
   'per-message',
   'group-commit',
+  'group-commit-4',
   'batch-handler',
+  'batch-handler-2',
 ] as const;
 
 /** Where one run writes: a fresh inbox table and effects table, so no run inherits another's rows. */
@@ -58,7 +62,7 @@ interface RunTables {
 export async function consumeInboxScenario(context: BenchContext): Promise<VariantResult[]> {
   const { only, queueTypes } = context.options;
   const ids = queueTypes.flatMap((queueType) => VARIANTS.map((variant) => variantId({ scenario: 'consume-inbox', queueType, variant })));
-  if (only && !ids.some((id) => id.includes(only))) return []; // no database for a scenario that does not run
+  if (!ids.some((id) => chosenByOnly(only, id))) return []; // no database for a scenario that does not run
   const database = await BenchDatabase.open('inbox');
   try {
     const source = await database.dataSource(POOL_SIZE, 'inbox consumer');
@@ -118,11 +122,27 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
         fillingGroups(options),
         ({ inbox, effects }) => ({ groupCommit: options, handlers: [perMessage(inbox, effects)] }),
       );
+    /** A batch handler grouped by `options` (multi-row statements), against the hand-written grouped consumer. */
+    const batchHandler = (variant: string, options: ResolvedGroupCommitOptions): ConsumeVariant =>
+      tidings(
+        variant,
+        `tidings inbox, batch handler of up to ${options.maxMessages}, ${options.groupsInFlight} in flight, multi-row insert`,
+        'raw-grouped-inbox',
+        fillingGroups(options),
+        ({ inbox, effects }) => ({
+          handlers: [
+            {
+              ...perMessage(inbox, effects),
+              batch: { size: options.maxMessages, groupsInFlight: options.groupsInFlight, handle: batchOf(inbox, effects) },
+            },
+          ],
+        }),
+      );
     const variants: ConsumeVariant[] = [
       raw,
       {
         variant: 'raw-grouped-inbox',
-        label: `raw amqplib + pg, up to ${BATCH_SIZE} per transaction, multi-row inserts, one multiple-ack`,
+        label: `raw amqplib + pg, up to ${MULTI_ROW_GROUPS.maxGroup} per transaction, multi-row inserts, one multiple-ack`,
         side: 'raw',
         consume: checked((tables, broker, queue, _type, n) =>
           rawGroupedInbox(broker, pool, queue, n, { inbox: `"${database.schema}"."${tables.inboxTable}"`, effects: tables.effects }),
@@ -163,15 +183,8 @@ export async function consumeInboxScenario(context: BenchContext): Promise<Varia
       ),
       groupCommit('group-commit', DEFAULT_GROUP_COMMIT),
       groupCommit('group-commit-4', FOUR_GROUPS),
-      tidings(
-        'batch-handler',
-        `tidings inbox, batch handler of up to ${BATCH_SIZE}, multi-row insert`,
-        'raw-grouped-inbox',
-        fillingGroups({ ...DEFAULT_GROUP_COMMIT, maxMessages: BATCH_SIZE }),
-        ({ inbox, effects }) => ({
-          handlers: [{ ...perMessage(inbox, effects), batch: { size: BATCH_SIZE, handle: batchOf(inbox, effects) } }],
-        }),
-      ),
+      batchHandler('batch-handler', DEFAULT_BATCHES),
+      batchHandler('batch-handler-2', { ...DEFAULT_BATCHES, groupsInFlight: 2 }),
     ];
     return await consumeVariants(context, 'consume-inbox', variants);
   } finally {

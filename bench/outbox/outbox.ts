@@ -1,7 +1,7 @@
 import { createEnvelope, type Envelope } from '@tidings/core';
 import type { QueueType } from '../rabbitmq/broker.js';
 import { EVENT_TYPE, PAYLOAD, type OrderPlaced } from '../rabbitmq/payload.js';
-import { variantId, type BenchOptions, type ScenarioName } from '../rabbitmq/scenario.js';
+import { chosenByOnly, variantId, type BenchOptions, type ScenarioName } from '../rabbitmq/scenario.js';
 
 /** The outbox scenarios publish to a quorum queue unless `--queue classic` was given. */
 export const outboxQueueType = (options: BenchOptions): QueueType => (options.queueTypes.includes('quorum') ? 'quorum' : 'classic');
@@ -12,7 +12,7 @@ export const chosenOf = <V extends { readonly variant: string }>(
   scenario: ScenarioName,
   queueType: QueueType | 'stream' | 'none',
   all: readonly V[],
-): V[] => all.filter((v) => !options.only || variantId({ scenario, queueType, variant: v.variant }).includes(options.only));
+): V[] => all.filter((v) => chosenByOnly(options.only, variantId({ scenario, queueType, variant: v.variant })));
 
 /**
  * `count` envelopes of the 1 KiB bench event; with `keys`, the i-th has partition key `order-<i mod keys>` (that many

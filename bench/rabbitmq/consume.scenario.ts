@@ -11,7 +11,16 @@ import {
   type RawPublication,
 } from './broker.js';
 import { envelopes, EVENT_TYPE, handWritten, noopHandler } from './payload.js';
-import { noRuns, orderOfRun, record, variantId, type BenchContext, type ScenarioName, type VariantResult } from './scenario.js';
+import {
+  chosenByOnly,
+  noRuns,
+  orderOfRun,
+  record,
+  variantId,
+  type BenchContext,
+  type ScenarioName,
+  type VariantResult,
+} from './scenario.js';
 import { peerConsumeVariants } from '../peers/peer-variants.js';
 import { ACK_GRACE_MS, pause, timedRawConsumer } from './timed-raw-consumer.js';
 
@@ -162,7 +171,7 @@ export async function consumeVariants(
   const channel = await filler.createConfirmChannel();
   try {
     for (const queueType of options.queueTypes) {
-      const chosen = variants.filter((v) => !options.only || variantId({ scenario, queueType, ...v }).includes(options.only));
+      const chosen = variants.filter((v) => chosenByOnly(options.only, variantId({ scenario, queueType, ...v })));
       if (chosen.length === 0) continue;
       const measured = new Map(chosen.map((v) => [v, noRuns()]));
       for (let run = -1; run < options.runs; run++) {

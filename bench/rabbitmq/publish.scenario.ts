@@ -4,7 +4,7 @@ import type { ConfirmChannel } from 'amqplib';
 import { startClock, thousands, type Measurement } from '../support/stats.js';
 import { publishPipelined, RABBITMQ_URL, silentLogger, withTimeout, type QueueType } from './broker.js';
 import { bare, envelopes, EVENT_TYPE, handWritten } from './payload.js';
-import { noRuns, orderOfRun, record, variantId, type BenchContext, type VariantResult } from './scenario.js';
+import { chosenByOnly, noRuns, orderOfRun, record, variantId, type BenchContext, type VariantResult } from './scenario.js';
 import { peerPublishVariants } from '../peers/peer-variants.js';
 
 const WINDOW = 1000;
@@ -86,9 +86,7 @@ export async function publishScenario({ broker, options, progress }: BenchContex
   const all = variants(channel, broker.exchange, transport);
   try {
     for (const queueType of options.queueTypes) {
-      const chosen = all.filter(
-        (v) => !options.only || variantId({ scenario: 'publish', queueType, variant: v.variant }).includes(options.only),
-      );
+      const chosen = all.filter((v) => chosenByOnly(options.only, variantId({ scenario: 'publish', queueType, variant: v.variant })));
       if (chosen.length === 0) continue;
       const measured = new Map(chosen.map((v) => [v, noRuns()]));
       for (let run = -1; run < options.runs; run++) {

@@ -12,7 +12,7 @@ export interface BenchOptions {
   /** Messages of the unrecorded first round of every variant (JIT, connections, caches). */
   readonly warmupMessages: number;
   readonly queueTypes: readonly QueueType[];
-  /** Only variants whose `scenario/queueType/variant` id contains this text. */
+  /** Only variants whose `scenario/queueType/variant` id contains this text (or one of its comma-separated parts). */
   readonly only: string | undefined;
   /** Outbox rows each measured relay run drains (pre-inserted before the clock starts). */
   readonly relayRows: number;
@@ -137,6 +137,18 @@ export function record(runs: Runs | undefined, n: number, measurement: Measureme
 
 export const variantId = (r: Pick<VariantResult, 'scenario' | 'queueType' | 'variant'>): string =>
   `${r.scenario}/${r.queueType}/${r.variant}`;
+
+/**
+ * Whether `--only` chooses the variant of `id`: no `--only`, or `id` contains one of its comma-separated parts; a part
+ * ending in `$` must end `id` (`consume-inbox/quorum/raw$` is raw consume alone, not every hand-written variant).
+ */
+export const chosenByOnly = (only: string | undefined, id: string): boolean =>
+  only === undefined ||
+  only.split(',').some((raw) => {
+    const part = raw.trim();
+    if (part.endsWith('$')) return part.length > 1 && id.endsWith(part.slice(0, -1));
+    return part !== '' && id.includes(part);
+  });
 
 /** Run `r` goes through the variants forwards when even, backwards when odd, so no variant always goes first. */
 export const orderOfRun = <T>(items: readonly T[], run: number): T[] => (run % 2 === 0 ? [...items] : [...items].reverse());

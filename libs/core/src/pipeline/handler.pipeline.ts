@@ -63,6 +63,7 @@ export interface HandlerPipelineOptions {
 
 const HANDLER_FAILED = 'TIDINGS_HANDLER_FAILED';
 const ACK: DeliveryOutcome = Object.freeze({ kind: 'ack' });
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * decode → dispatch → validate → dedupe → middleware → handle, then an outcome. Handlers succeed by
@@ -142,9 +143,10 @@ export class HandlerPipeline {
     return outcome;
   };
 
-  private async run(context: DeliveryContext, index: number): Promise<void> {
+  /** The steps from `index` on; not async itself, so a delivery pays for its steps' promises only. */
+  private run(context: DeliveryContext, index: number): Promise<void> {
     const step = this.steps[index];
-    if (step) await step(context, () => this.run(context, index + 1));
+    return step ? step(context, () => this.run(context, index + 1)) : DONE;
   }
 
   private outcomeOf(context: DeliveryContext, error: unknown): DeliveryOutcome {

@@ -58,10 +58,11 @@ describe('planSubscriptions: group commit and batches', () => {
     });
   });
 
-  it('sizes a batch handler by its batch, 100 by default', () => {
+  it('sizes a batch handler by its batch, 100 by default, three batches in flight', () => {
     const planned = plan({ transactional: true, batch: {} });
-    expect(planned.groupCommit).toMatchObject({ maxMessages: 100 });
-    expect(flow(planned)).toEqual([300, 300]);
+    expect(planned.groupCommit).toMatchObject({ maxMessages: 100, groupsInFlight: 3 });
+    expect(flow(planned)).toEqual([400, 400]);
+    expect(plan({ transactional: true, batch: { groupsInFlight: 1 } }).groupCommit).toMatchObject({ groupsInFlight: 1 });
     expect(planned.bindings[0]?.batch).toBeDefined();
   });
 

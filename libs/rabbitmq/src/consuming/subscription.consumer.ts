@@ -25,7 +25,8 @@ export class SubscriptionConsumer {
   private consumerTag: string | undefined;
   private running = 0;
   private readonly waiting: ConsumeMessage[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Resolved each time the last delivery in progress finishes: {@link drain} waits on them. */
+  private idleWaiters: (() => void)[] = [];
   private accepting = false;
   private attachedTo: ChannelModel | undefined;
 
@@ -78,7 +79,7 @@ export class SubscriptionConsumer {
 
   /** Waits for the deliveries in progress, including their retry/dead-letter publishes and acks. */
   async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.acks?.flush(true);
   }
 
@@ -111,49 +112,59 @@ export class SubscriptionConsumer {
     while (this.running < this.subscription.concurrency && this.waiting.length > 0 && this.accepting) {
       const message = this.waiting.shift() as ConsumeMessage;
       this.running++;
-      const work = this.handle(channel, message)
-        .catch((error: unknown) => {
-          // Last resort (mapping a malformed delivery, say): give the message back; never an unhandled rejection.
-          this.logger.error(
-            `Could not handle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
-          );
-          this.settle(channel, (acks) => acks.requeue(message));
-        })
-        .finally(() => {
-          this.running--;
-          this.inFlight.delete(work);
-          if (channel === this.channel) this.startNext(channel);
-        });
-      this.inFlight.add(work);
+      void this.process(channel, message);
     }
   }
 
-  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const inbound = toInboundMessage(message);
-    let outcome: DeliveryOutcome;
+  /**
+   * Handles one message to its end (ack, or retry/dead-letter copy then ack, or requeue), then starts the next; never
+   * rejects. One async function per message, not a promise chain: every promise costs more while an AsyncLocalStorage
+   * is enabled, as the inbox's transactions keep one.
+   */
+  private async process(channel: Channel, message: ConsumeMessage): Promise<void> {
     try {
-      outcome = await this.deliver(inbound);
-    } catch (error) {
-      // DeliverFn must not reject; if it does, keep the message as a dead letter: no crash, no loop, no loss.
-      this.logger.error(
-        `Delivery on ${this.subscription.name} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      outcome = deliverFailedOutcome(error, inbound, this.subscription.name);
-    }
-    const copy = this.copyFor(message, inbound.attempt, outcome);
-    if (copy) {
+      const inbound = toInboundMessage(message);
+      let outcome: DeliveryOutcome;
       try {
-        await this.publisher.publish(copy);
+        outcome = await this.deliver(inbound);
       } catch (error) {
+        // DeliverFn must not reject; if it does, keep the message as a dead letter: no crash, no loop, no loss.
         this.logger.error(
-          `Could not store the ${outcome.kind} copy of a message from ${this.subscription.name} (${error instanceof Error ? error.message : String(error)}); giving it back to the queue`,
+          `Delivery on ${this.subscription.name} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
         );
+        outcome = deliverFailedOutcome(error, inbound, this.subscription.name);
+      }
+      const copy = this.copyFor(message, inbound.attempt, outcome);
+      if (copy && !(await this.storeCopy(copy, outcome))) {
         await new Promise((resolve) => setTimeout(resolve, REQUEUE_DELAY_MS));
         this.settle(channel, (acks) => acks.requeue(message));
-        return;
+      } else {
+        this.settle(channel, (acks) => acks.ack(message));
       }
+    } catch (error) {
+      // Last resort (mapping a malformed delivery, say): give the message back; never an unhandled rejection.
+      this.logger.error(
+        `Could not handle a message of ${this.subscription.name}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      this.settle(channel, (acks) => acks.requeue(message));
+    } finally {
+      this.running--;
+      if (channel === this.channel) this.startNext(channel);
+      if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
-    this.settle(channel, (acks) => acks.ack(message));
+  }
+
+  /** Publishes a retry or dead-letter copy; `false` (logged) if the broker did not take it, so the original is requeued. */
+  private async storeCopy(copy: AmqpPublication, outcome: DeliveryOutcome): Promise<boolean> {
+    try {
+      await this.publisher.publish(copy);
+      return true;
+    } catch (error) {
+      this.logger.error(
+        `Could not store the ${outcome.kind} copy of a message from ${this.subscription.name} (${error instanceof Error ? error.message : String(error)}); giving it back to the queue`,
+      );
+      return false;
+    }
   }
 
   private copyFor(message: ConsumeMessage, attempt: number, outcome: DeliveryOutcome): AmqpPublication | undefined {

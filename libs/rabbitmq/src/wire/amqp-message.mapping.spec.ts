@@ -70,6 +70,18 @@ describe('AMQP mapping (CloudEvents binary mode)', () => {
     expect(toInboundMessage(message).attributes).toEqual({ id: 'b1', dataversion: '3' });
   });
 
+  it('reads every attribute of deliveries with more distinct header names than it remembers', () => {
+    const headers: Record<string, unknown> = {};
+    for (let i = 0; i < 600; i++) {
+      headers[`cloudEvents_x${i}`] = `v${i}`;
+      headers[`foreign_${i}`] = i;
+    }
+    const message = { content: Buffer.from('{}'), fields: { routingKey: 'qa.x' }, properties: { headers } } as unknown as ConsumeMessage;
+    const expected = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`x${i}`, `v${i}`]));
+    expect(toInboundMessage(message).attributes).toEqual(expected);
+    expect(toInboundMessage(message).attributes).toEqual(expected); // again, with the remembered names
+  });
+
   it('carries the attempt, failure history and original routing key through a retry tier', () => {
     const original = delivered(toPublication('tidings.events', encodeEnvelope(envelope)));
     const failure = { errorName: 'TimeoutError', message: 'slow', at: '2024-05-01T10:00:05Z', firstFailureAt: '2024-05-01T10:00:05Z' };

@@ -64,31 +64,51 @@ export function toPublication(exchange: string, message: OutboundMessage): AmqpP
   };
 }
 
+/**
+ * Attribute names of the headers seen so far (`null`: not a CloudEvents header), so a delivery's headers are read
+ * without slicing a new name per header and message. Bounded like {@link attributeHeaders}: foreign producers choose
+ * header names.
+ */
+const headerAttributes = new Map<string, string | null>();
+
+function attributeOf(header: string): string | null {
+  let name = headerAttributes.get(header);
+  if (name === undefined) {
+    const prefix = header.startsWith(CLOUDEVENTS_HEADER_PREFIX)
+      ? CLOUDEVENTS_HEADER_PREFIX
+      : header.startsWith(CLOUDEVENTS_HEADER_PREFIX_ALT)
+        ? CLOUDEVENTS_HEADER_PREFIX_ALT
+        : undefined;
+    name = prefix === undefined ? null : header.slice(prefix.length);
+    if (headerAttributes.size < MAX_CACHED_HEADER_NAMES) headerAttributes.set(header, name);
+  }
+  return name;
+}
+
 /** Reads an AMQP delivery as the core's inbound message: attributes from headers, attempt from our header. */
 export function toInboundMessage(message: ConsumeMessage): InboundMessage {
   const headers: Headers = message.properties.headers ?? {};
   const attributes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const prefix = name.startsWith(CLOUDEVENTS_HEADER_PREFIX)
-      ? CLOUDEVENTS_HEADER_PREFIX
-      : name.startsWith(CLOUDEVENTS_HEADER_PREFIX_ALT)
-        ? CLOUDEVENTS_HEADER_PREFIX_ALT
-        : undefined;
-    const text = prefix === undefined ? undefined : headerText(value);
-    if (prefix !== undefined && text !== undefined) attributes[name.slice(prefix.length)] = text;
+  for (const header in headers) {
+    const name = attributeOf(header);
+    if (name === null) continue;
+    const text = headerText(headers[header]);
+    if (text !== undefined) attributes[name] = text;
   }
-  const attempt = Number(headers[TidingsHeader.attempt] ?? 1);
-  const firstFailureAt = headerText(headers[TidingsHeader.firstFailureAt]);
-  return {
+  const attemptHeader = headers[TidingsHeader.attempt];
+  const attempt = attemptHeader === undefined ? 1 : Number(attemptHeader);
+  const inbound: { -readonly [K in keyof InboundMessage]: InboundMessage[K] } = {
     routingKey: headerText(headers[TidingsHeader.routingKey]) ?? message.fields.routingKey,
     body: message.content,
     contentType: message.properties.contentType ?? '',
     attributes,
     attempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 1,
-    ...(firstFailureAt !== undefined && {
-      failures: { firstFailureAt, lastError: headerText(headers[TidingsHeader.errorName]) ?? 'Error' },
-    }),
   };
+  const firstFailureAt = headerText(headers[TidingsHeader.firstFailureAt]);
+  if (firstFailureAt !== undefined) {
+    inbound.failures = { firstFailureAt, lastError: headerText(headers[TidingsHeader.errorName]) ?? 'Error' };
+  }
+  return inbound;
 }
 
 /** The original message's properties, with broker death headers removed and `extra` headers added. */

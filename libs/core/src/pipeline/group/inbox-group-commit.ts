@@ -9,15 +9,29 @@ export type GroupedOutcome = 'handled' | 'duplicate';
 /** One delivery waiting for its group. */
 export interface GroupedDelivery {
   readonly messageId: string;
-  readonly orderingKey?: string;
-  /** What runs inside the delivery's own savepoint: the rest of the pipeline, or a one-event call of the batch handler. */
-  readonly work: () => Promise<void>;
-  /** Batch mode: the event the batch handler gets. */
+  readonly orderingKey?: string | undefined;
+  /** Per-delivery mode: what runs inside the delivery's own savepoint (the rest of the pipeline). */
+  readonly work?: () => Promise<void>;
+  /** Batch mode: the event the batch handler gets, in the batch or, after a failed batch, alone in a savepoint. */
   readonly event?: BatchedEvent;
 }
 
-interface Member extends GroupedDelivery {
-  settle(result: InboxEntryResult): void;
+/** A delivery in a group, and how to tell it what became of it (built once per delivery: no spread, no closures). */
+class Member {
+  constructor(
+    readonly delivery: GroupedDelivery,
+    private readonly resolve: (outcome: GroupedOutcome) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  get orderingKey(): string | undefined {
+    return this.delivery.orderingKey;
+  }
+
+  settle(result: InboxEntryResult): void {
+    if (result.kind === 'failed') this.reject(result.error);
+    else this.resolve(result.kind);
+  }
 }
 
 type GroupInbox = InboxStore & Required<Pick<InboxStore, 'runGroup'>>;
@@ -42,12 +56,7 @@ export class InboxGroupCommit {
 
   /** Resolves once the delivery's group committed; rejects with the handler's error, or the transaction's. */
   run(delivery: GroupedDelivery): Promise<GroupedOutcome> {
-    return new Promise((resolve, reject) => {
-      this.grouper.add({
-        ...delivery,
-        settle: (result) => (result.kind === 'failed' ? reject(result.error) : resolve(result.kind)),
-      });
-    });
+    return new Promise((resolve, reject) => this.grouper.add(new Member(delivery, resolve, reject)));
   }
 
   private async commit(group: readonly Member[]): Promise<void> {
@@ -55,7 +64,7 @@ export class InboxGroupCommit {
       if (this.batchHandler && group.length > 1 && (await this.commitBatch(group, this.batchHandler))) return;
       const results = await this.inbox.runGroup(
         this.consumer,
-        group.map((member) => ({ messageId: member.messageId, work: member.work })),
+        group.map(({ delivery }) => ({ messageId: delivery.messageId, work: this.workOf(delivery) })),
       );
       group.forEach((member, index) => member.settle(results[index] ?? { kind: 'failed', error: missingResult(index) }));
     } catch (error) {
@@ -63,9 +72,20 @@ export class InboxGroupCommit {
     }
   }
 
+  /** What a delivery runs in its savepoint: its own work, or (batch mode) the batch handler with its event alone. */
+  private workOf(delivery: GroupedDelivery): () => Promise<void> {
+    const { work, event } = delivery;
+    if (work) return work;
+    const handle = this.batchHandler;
+    if (!handle || !event) return () => Promise.reject(new Error(`Delivery ${delivery.messageId} has neither work nor a batch event`));
+    return async () => {
+      await handle([event]);
+    };
+  }
+
   /** One call of the batch handler for the whole group; `false` if it (or its transaction) failed. */
   private async commitBatch(group: readonly Member[], handle: BatchHandlerFn): Promise<boolean> {
-    const events = group.map((member) => member.event as BatchedEvent);
+    const events = group.map((member) => member.delivery.event as BatchedEvent);
     let fresh: ReadonlySet<number>;
     try {
       const runBatch = this.inbox.runBatch?.bind(this.inbox);
@@ -73,7 +93,7 @@ export class InboxGroupCommit {
       fresh = new Set(
         await runBatch(
           this.consumer,
-          group.map((member) => member.messageId),
+          group.map((member) => member.delivery.messageId),
           async (indexes) => {
             if (indexes.length > 0) await handle(indexes.map((index) => events[index] as BatchedEvent));
           },

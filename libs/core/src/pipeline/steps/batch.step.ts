@@ -1,6 +1,5 @@
 import type { PipelineStep } from '../delivery.context.js';
 import type { InboxGroupCommit } from '../group/inbox-group-commit.js';
-import type { BatchedEvent } from '../handler-binding.js';
 
 /**
  * Last step of a batch handler's subscription, in place of dedupe and invoke: the delivery joins a batch, and settles
@@ -9,16 +8,11 @@ import type { BatchedEvent } from '../handler-binding.js';
 export const batchStep =
   (group: InboxGroupCommit): PipelineStep =>
   async (context) => {
-    const { envelope, handler, message, subscription } = context;
-    const batch = handler!.batch!;
-    const event: BatchedEvent = { data: context.data, context: { envelope: envelope!, attempt: message.attempt, subscription } };
+    const { envelope, message, subscription } = context;
     const outcome = await group.run({
       messageId: envelope!.id,
-      ...(envelope!.partitionkey !== undefined && { orderingKey: envelope!.partitionkey }),
-      event,
-      work: async () => {
-        await batch.handle([event]);
-      },
+      orderingKey: envelope!.partitionkey,
+      event: { data: context.data, context: { envelope: envelope!, attempt: message.attempt, subscription } },
     });
     context.duplicate = outcome === 'duplicate';
   };

@@ -11,7 +11,7 @@ export const groupCommitStep =
     const envelope = context.envelope!;
     const outcome = await group.run({
       messageId: envelope.id,
-      ...(envelope.partitionkey !== undefined && { orderingKey: envelope.partitionkey }),
+      orderingKey: envelope.partitionkey,
       work: next,
     });
     context.duplicate = outcome === 'duplicate';
