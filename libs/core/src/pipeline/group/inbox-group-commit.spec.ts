@@ -10,6 +10,8 @@ import type { InboundMessage } from '../../transport/transport-message.js';
 import type { BatchedEvent, HandlerBinding, HandlerBatch } from '../handler-binding.js';
 import { HandlerPipeline, type DeliveryReport, type HandlerPipelineOptions } from '../handler.pipeline.js';
 import type { InboxKey, InboxStore } from '../inbox.store.js';
+import { DEFAULT_GROUP_COMMIT } from './group-commit.options.js';
+import { InboxGroupCommit } from './inbox-group-commit.js';
 import { TestGroupInbox } from './test-group-inbox.spec-helper.js';
 
 const SUBSCRIPTION = 'notifications.answers';
@@ -212,6 +214,13 @@ describe('batch handlers', () => {
     const plain: InboxStore = { runOnce: async () => true };
     expect(() => pipeline(plain, [binding(neverCalled, batch)])).toThrow(
       'Batch handler NotifyAsker.onAnswerAdded (subscription notifications.answers) needs an inbox that handles batches (runBatch and runGroup)',
+    );
+  });
+
+  it('refuses a delivery with neither work nor, beside a batch handler, an event', async () => {
+    const group = new InboxGroupCommit(new TestGroupInbox(), SUBSCRIPTION, DEFAULT_GROUP_COMMIT);
+    await expect(group.run({ messageId: 'm-1', event: { data: {}, context: {} as BatchedEvent['context'] } })).rejects.toThrow(
+      new ConfigurationError(`Delivery m-1 joined group commit of ${SUBSCRIPTION} with neither work nor a batch event`, ''),
     );
   });
 });

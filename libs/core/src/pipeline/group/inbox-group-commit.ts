@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../../errors/configuration.error.js';
 import type { BatchedEvent, BatchHandlerFn } from '../handler-binding.js';
 import type { InboxEntryResult, InboxStore } from '../inbox.store.js';
 import { DeliveryGrouper } from './delivery-grouper.js';
@@ -56,6 +57,15 @@ export class InboxGroupCommit {
 
   /** Resolves once the delivery's group committed; rejects with the handler's error, or the transaction's. */
   run(delivery: GroupedDelivery): Promise<GroupedOutcome> {
+    if (!delivery.work && !(this.batchHandler && delivery.event)) {
+      return Promise.reject(
+        new ConfigurationError(
+          `Delivery ${delivery.messageId} joined group commit of ${this.consumer} with neither work nor a batch event`,
+          'Give a delivery its work, or its event when the group has a batch handler.',
+          { consumer: this.consumer },
+        ),
+      );
+    }
     return new Promise((resolve, reject) => this.grouper.add(new Member(delivery, resolve, reject)));
   }
 
@@ -76,10 +86,9 @@ export class InboxGroupCommit {
   private workOf(delivery: GroupedDelivery): () => Promise<void> {
     const { work, event } = delivery;
     if (work) return work;
-    const handle = this.batchHandler;
-    if (!handle || !event) return () => Promise.reject(new Error(`Delivery ${delivery.messageId} has neither work nor a batch event`));
+    const handle = this.batchHandler as BatchHandlerFn; // run() admits a delivery without work only with both
     return async () => {
-      await handle([event]);
+      await handle([event as BatchedEvent]);
     };
   }
 
