@@ -21,21 +21,27 @@ const headerText = (value: unknown): string | undefined => {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 };
 
-/**
- * Header names of the attributes seen so far: a concatenated name is a new string to flatten and encode on
- * every publish. Bounded, because attribute names come from the envelope and could in principle be anything.
- */
-const attributeHeaders = new Map<string, string>();
 const MAX_CACHED_HEADER_NAMES = 256;
 
-function attributeHeader(name: string): string {
-  let header = attributeHeaders.get(name);
-  if (header === undefined) {
-    header = `${CLOUDEVENTS_HEADER_PREFIX}${name}`;
-    if (attributeHeaders.size < MAX_CACHED_HEADER_NAMES) attributeHeaders.set(name, header);
-  }
-  return header;
+/**
+ * `derive`, remembering its results for the first {@link MAX_CACHED_HEADER_NAMES} names it sees. Header and attribute
+ * names repeat on every message, so deriving them once saves a new string per name and message; the bound is there
+ * because the names come from envelopes and foreign producers and could in principle be anything.
+ */
+function rememberingNames<T extends string | null>(derive: (name: string) => T): (name: string) => T {
+  const remembered = new Map<string, T>();
+  return (name) => {
+    let derived = remembered.get(name);
+    if (derived === undefined) {
+      derived = derive(name);
+      if (remembered.size < MAX_CACHED_HEADER_NAMES) remembered.set(name, derived);
+    }
+    return derived;
+  };
 }
+
+/** The header of an attribute: a concatenated name is a new string to flatten and encode on every publish. */
+const attributeHeader = rememberingNames((name) => `${CLOUDEVENTS_HEADER_PREFIX}${name}`);
 
 /**
  * CloudEvents binary mode on AMQP: attributes as `cloudEvents_*` headers, plus the AMQP properties people
@@ -64,26 +70,15 @@ export function toPublication(exchange: string, message: OutboundMessage): AmqpP
   };
 }
 
-/**
- * Attribute names of the headers seen so far (`null`: not a CloudEvents header), so a delivery's headers are read
- * without slicing a new name per header and message. Bounded like {@link attributeHeaders}: foreign producers choose
- * header names.
- */
-const headerAttributes = new Map<string, string | null>();
-
-function attributeOf(header: string): string | null {
-  let name = headerAttributes.get(header);
-  if (name === undefined) {
-    const prefix = header.startsWith(CLOUDEVENTS_HEADER_PREFIX)
-      ? CLOUDEVENTS_HEADER_PREFIX
-      : header.startsWith(CLOUDEVENTS_HEADER_PREFIX_ALT)
-        ? CLOUDEVENTS_HEADER_PREFIX_ALT
-        : undefined;
-    name = prefix === undefined ? null : header.slice(prefix.length);
-    if (headerAttributes.size < MAX_CACHED_HEADER_NAMES) headerAttributes.set(header, name);
-  }
-  return name;
-}
+/** The attribute a header carries, or `null` for a header that is not a CloudEvents attribute. */
+const attributeOf = rememberingNames((header): string | null => {
+  const prefix = header.startsWith(CLOUDEVENTS_HEADER_PREFIX)
+    ? CLOUDEVENTS_HEADER_PREFIX
+    : header.startsWith(CLOUDEVENTS_HEADER_PREFIX_ALT)
+      ? CLOUDEVENTS_HEADER_PREFIX_ALT
+      : undefined;
+  return prefix === undefined ? null : header.slice(prefix.length);
+});
 
 /** Reads an AMQP delivery as the core's inbound message: attributes from headers, attempt from our header. */
 export function toInboundMessage(message: ConsumeMessage): InboundMessage {
